@@ -1,0 +1,34 @@
+"""Shared test configuration: float64 everywhere, and lazily built rate kernels.
+
+``jax_numpy_rank_promotion = "raise"`` (house style) is deliberately NOT set:
+package code relies on implicit rank promotion, e.g. fluxes.py:123
+(``half * (_GL_X + 1.0)``, shapes (K, 1) x (16,)), models.py:100/126/184 and
+rates.py:248, so build_kernel and every model fail under it.
+"""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+import pytest  # noqa: E402
+
+PRESETS = ("ess-csi", "ess-si", "ess-xe", "ess-ge", "ess-ar", "ess-c3f8")
+
+
+class _LazyKernels(dict):
+    """name -> zprime_jax.rates.build_kernel(name), built on first access and cached."""
+
+    def __missing__(self, name):
+        if name not in PRESETS:
+            raise KeyError(f"no kernel fixture for {name!r}; presets: {PRESETS}")
+        from zprime_jax.rates import build_kernel
+
+        kernel = build_kernel(name)
+        self[name] = kernel
+        return kernel
+
+
+@pytest.fixture(scope="session")
+def kernels():
+    """Session-wide dict of rate kernels for the six ESS presets (built lazily)."""
+    return _LazyKernels()

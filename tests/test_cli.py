@@ -1,0 +1,104 @@
+"""The command line, run in-process as a user would (JSON contract of design.md)."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from zprime_jax import cli, scan, stats
+from zprime_jax.models import MODELS
+from zprime_jax.rates import build_kernel
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out = capsys.readouterr().out
+    return code, json.loads(out) if "--json" in argv else out
+
+
+def test_experiments_lists_the_six_ess_detectors(capsys):
+    code, out = run(capsys, "experiments", "--json")
+    assert code == 0
+    names = {e["name"] for e in out["experiments"]}
+    assert set(cli.ESS_DETECTORS) <= names
+    assert all(e["description"] for e in out["experiments"])
+
+
+def test_rates_json_contract(capsys):
+    code, out = run(capsys, "rates", "--experiment", "ess-xe", "--json")
+    assert code == 0
+    for key in ("experiment", "total", "bins", "by_target", "by_flavour"):
+        assert key in out
+    bins = out["bins"]
+    assert len(bins["edges_kev"]) == len(bins["signal"]) + 1 == len(bins["background"]) + 1
+    assert bins["edges_kev"][0] == pytest.approx(0.9) and bins["edges_kev"][-1] == pytest.approx(45.6)
+    # the breakdowns are partitions of the total (same numbers summed differently)
+    assert sum(bins["signal"]) == pytest.approx(out["total"], rel=1e-12)
+    assert sum(out["by_target"].values()) == pytest.approx(out["total"], rel=1e-12)
+    assert sum(out["by_flavour"].values()) == pytest.approx(out["total"], rel=1e-12)
+    assert out["total"] == pytest.approx(out["sm_total"], rel=1e-14)   # default model is the SM
+
+
+def test_rates_with_zprime_differs_from_sm(capsys):
+    code, out = run(capsys, "rates", "--experiment", "ess-ar", "--model", "universal",
+                    "--mass-mev", "10", "--coupling", "1e-4", "--json")
+    assert code == 0
+    assert out["total"] > 1.5 * out["sm_total"]   # g = 1e-4 at 10 MeV is far above the limit
+
+
+def test_sensitivity_json_matches_library(capsys):
+    code, out = run(capsys, "sensitivity", "--experiment", "ess-ar", "--model", "b-l",
+                    "--masses-mev", "1,100", "--json", "--quiet")
+    assert code == 0
+    assert out["model"] == "b-l" and out["cl"] == 0.9
+    assert out["delta_chi2"] == pytest.approx(2.7055434540954, rel=1e-12)   # chi2_1 90% quantile
+    ref = scan.coupling_limits((stats.asimov_measurement(build_kernel("ess-ar")),), MODELS["b-l"],
+                               [1.0, 100.0], progress=None)
+    got = [r["coupling"] for r in out["limits"]]
+    np.testing.assert_allclose(got, ref["coupling"], rtol=1e-12)   # same computation
+    assert [r["mass_mev"] for r in out["limits"]] == [1.0, 100.0]
+
+
+def test_sensitivity_out_writes_plot_and_csv(capsys, tmp_path):
+    code, out = run(capsys, "sensitivity", "--experiment", "ess-ar", "--experiment", "ess-c3f8",
+                    "--model", "universal", "--masses-mev", "1,1000", "--grid", "8,12",
+                    "--out", str(tmp_path), "--json", "--quiet")
+    assert code == 0
+    assert out["grid"]["shape"] == [8, 12]
+    assert out["grid"]["compile_s"] >= 0 and out["grid"]["run_s"] >= 0
+    png = tmp_path / "sensitivity_universal.png"
+    assert png.stat().st_size > 10_000
+    with open(tmp_path / "contour_universal.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["experiment"] for r in rows} >= {"combined", "ess-ar", "ess-c3f8"}
+    assert all(float(r["mass_mev"]) > 0 and float(r["coupling"]) > 0 for r in rows)
+
+
+@pytest.mark.parametrize("argv, field", [
+    (["rates", "--experiment", "ess-nope"], "experiment"),
+    (["rates", "--experiment", "ess-csi", "--model", "universal", "--mass-mev", "-1",
+      "--coupling", "1e-5"], "--mass-mev"),
+    (["rates", "--experiment", "ess-csi", "--model", "warp-drive"], "model"),
+    (["sensitivity", "--experiment", "ess-ar", "--model", "universal", "--masses-mev", "-5"],
+     "--masses-mev"),
+    (["sensitivity", "--experiment", "ess-ar", "--model", "universal", "--coupling-range", "1,0.1"],
+     "--coupling-range"),
+])
+def test_bad_input_names_the_field(capsys, argv, field):
+    code, out = run(capsys, *argv, "--json")
+    assert code == 2
+    assert field in out["error"]
+
+
+def test_threshold_above_end_point_from_a_user_spec(capsys, tmp_path):
+    from zprime_jax.experiments import _preset_files
+
+    text = _preset_files()["ess-csi"].read_text()
+    text = text.replace("threshold_kev = 1.0", "threshold_kev = 60.0")
+    text = text.replace("window_max_kev = 46.1", "window_max_kev = 80.0")
+    spec = tmp_path / "too-high.toml"
+    spec.write_text(text)
+    code, out = run(capsys, "rates", "--experiment", str(spec), "--json")
+    assert code == 2
+    assert "detector.threshold_kev" in out["error"] and "end point" in out["error"]

@@ -1,0 +1,301 @@
+"""The ``zprime-jax`` command line (contract: shared design.md).
+
+Every command accepts ``--json`` and then prints exactly one JSON object on
+stdout; progress and logs go to stderr. Errors exit with status 2 and a
+message naming the offending field (with ``--json``: ``{"error": ...}``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+from pathlib import Path
+from statistics import NormalDist
+
+ESS_DETECTORS = ("ess-csi", "ess-si", "ess-xe", "ess-ge", "ess-ar", "ess-c3f8")
+EXPERIMENT_GROUPS = {"ess-all": ESS_DETECTORS}
+
+
+class UsageError(ValueError):
+    """Bad command-line input (the message names the option)."""
+
+
+def _float_list(text: str, option: str) -> list[float]:
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise UsageError(f"{option}: expected comma-separated numbers, got {text!r}") from None
+    if not values:
+        raise UsageError(f"{option}: empty list")
+    return values
+
+
+def _pair(text: str, option: str, positive: bool = True) -> tuple[float, float]:
+    values = _float_list(text, option)
+    if len(values) != 2:
+        raise UsageError(f"{option}: expected two numbers LO,HI, got {text!r}")
+    lo, hi = values
+    if positive and not (0 < lo < hi):
+        raise UsageError(f"{option}: need 0 < LO < HI, got {lo}, {hi}")
+    return lo, hi
+
+
+def delta_chi2_for_cl(cl: float) -> float:
+    """Delta chi^2 for a two-sided CL with one parameter (0.9 -> 2.7055)."""
+    if not 0 < cl < 1:
+        raise UsageError(f"--cl: must be in (0, 1), got {cl}")
+    return NormalDist().inv_cdf(0.5 * (1.0 + cl)) ** 2
+
+
+def _experiments(names: list[str] | None) -> list[str]:
+    names = names or ["ess-csi"]
+    out = []
+    for n in names:
+        out.extend(EXPERIMENT_GROUPS.get(n, (n,)))
+    return list(dict.fromkeys(out))
+
+
+def _model(args):
+    from .models import get_model
+
+    return get_model(args.model, getattr(args, "sin2w", None))
+
+
+def _params(args, model):
+    from .models import LightZPrime
+
+    if model.name == "sm":
+        return None
+    if args.mass_mev is None or args.coupling is None:
+        raise UsageError(f"--mass-mev and --coupling are required for --model {model.name}")
+    if not (math.isfinite(args.mass_mev) and args.mass_mev > 0):
+        raise UsageError(f"--mass-mev: must be > 0, got {args.mass_mev}")
+    if not (math.isfinite(args.coupling) and args.coupling >= 0):
+        raise UsageError(f"--coupling: must be >= 0, got {args.coupling}")
+    return LightZPrime(args.mass_mev, args.coupling)
+
+
+def cmd_experiments(args):
+    from .experiments import list_experiments
+
+    exps = list_experiments()
+    if not args.json:
+        for e in exps:
+            print(f"{e['name']:<12} {e['description']}")
+    return {"experiments": exps}
+
+
+def cmd_rates(args):
+    import numpy as np
+
+    from .models import MODELS
+    from .rates import build_kernel, expected_counts
+
+    model = _model(args)
+    params = _params(args, model)
+    kernel = build_kernel(args.experiment)
+    per = np.asarray(expected_counts(params, kernel, model, breakdown=True))   # (F, T, B)
+    sm = np.asarray(expected_counts(None, kernel, MODELS["sm"]))
+    signal = per.sum(axis=(0, 1))
+    out = {
+        "experiment": kernel.name,
+        "model": model.name,
+        "params": None if params is None else {"mass_mev": args.mass_mev, "coupling": args.coupling},
+        "total": float(signal.sum()),
+        "sm_total": float(sm.sum()),
+        "background_total": float(np.sum(kernel.background)),
+        "bins": {"edges_kev": np.asarray(kernel.edges_kev).tolist(), "signal": signal.tolist(),
+                 "background": np.asarray(kernel.background).tolist()},
+        "by_target": {t: float(per[:, i].sum()) for i, t in enumerate(kernel.targets)},
+        "by_flavour": {f: float(per[i].sum()) for i, f in enumerate(kernel.flavours)},
+    }
+    if args.out:
+        from .plotting import spectrum_figure
+
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        out["plot"] = str(spectrum_figure(folder / f"rates_{kernel.name}.png", kernel.name,
+                                          kernel.edges_kev, signal, kernel.background, sm))
+        (folder / f"rates_{kernel.name}.json").write_text(json.dumps(out, indent=1))
+    if not args.json:
+        print(f"{kernel.name}: expected signal {out['total']:.2f} (SM {out['sm_total']:.2f}), "
+              f"background {out['background_total']:.2f} in {len(signal)} bins")
+        for k, v in out["by_target"].items():
+            print(f"  target {k:<8} {v:12.3f}")
+        for k, v in out["by_flavour"].items():
+            print(f"  flavour {k:<9} {v:12.3f}")
+    return out
+
+
+def _write_csv(path: Path, header: list[str], rows) -> str:
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return str(path)
+
+
+def cmd_sensitivity(args):
+    import numpy as np
+
+    from . import scan, stats
+    from .rates import build_kernel
+
+    model = _model(args)
+    if model.name == "sm":
+        raise UsageError("--model: choose a Z' model (universal, b-l, lmu-ltau), not 'sm'")
+    names = _experiments(args.experiment)
+    masses = _float_list(args.masses_mev, "--masses-mev")
+    if any(not (math.isfinite(m) and m > 0) for m in masses):
+        raise UsageError(f"--masses-mev: every mass must be > 0, got {masses}")
+    level = args.delta_chi2 if args.delta_chi2 is not None else delta_chi2_for_cl(args.cl)
+    g_range = _pair(args.coupling_range, "--coupling-range")
+    progress = None if args.quiet else sys.stderr
+
+    measurements = {n: stats.asimov_measurement(build_kernel(n)) for n in names}
+    combined = tuple(measurements.values())
+    lim = scan.coupling_limits(combined, model, masses, level=level, coupling_range=g_range,
+                               progress=progress)
+
+    def rows(limits):
+        return [{"mass_mev": float(m), "coupling": None if not np.isfinite(g) else float(g)}
+                for m, g in zip(limits["mass_mev"], limits["coupling"])]
+
+    out = {"model": model.name, "cl": args.cl, "delta_chi2": level, "experiments": names,
+           "limits": rows(lim), "converged": bool(np.all(lim["converged"]))}
+    if np.any(lim["below_range"]):
+        out["warnings"] = [f"already excluded at the lowest coupling {g_range[0]} for masses "
+                           f"{[float(m) for m in np.asarray(masses)[lim['below_range']]]}"]
+
+    want_grid = args.grid is not None or args.out is not None
+    if want_grid:
+        nm, ng = (int(x) for x in _pair(args.grid or "60,80", "--grid"))
+        m_range = _pair(args.mass_range_mev, "--mass-range-mev") if args.mass_range_mev else \
+            (min(masses), max(masses)) if len(masses) > 1 and min(masses) < max(masses) else (1.0, 1e3)
+        grid_masses = np.logspace(*np.log10(m_range), nm)
+        grid_couplings = np.logspace(*np.log10(g_range), ng)
+        targets = {"combined": combined}
+        if len(names) > 1 and args.out is not None:
+            targets.update({n: (m,) for n, m in measurements.items()})
+        grids = {label: scan.delta_chi2_grid(ms, model, grid_masses, grid_couplings, progress=progress)
+                 for label, ms in targets.items()}
+        g = grids["combined"]
+        out["grid"] = {"shape": [nm, ng], "mass_range_mev": list(m_range),
+                       "coupling_range": list(g_range), "compile_s": g.compile_s, "run_s": g.run_s,
+                       "converged_fraction": float(np.mean(g.converged))}
+
+    if args.out is not None:
+        from .plotting import sensitivity_figure
+
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        curves = {"combined" if len(names) > 1 else names[0]: (lim["mass_mev"], lim["coupling"])}
+        contours = {}
+        contour_rows = []
+        for label, grid in grids.items():
+            key = label if (len(names) > 1 or label != "combined") else names[0]
+            lines = scan.contour_lines(grid, level)
+            contours[key] = lines
+            for i, ln in enumerate(lines):
+                contour_rows += [[key, i, f"{m:.8g}", f"{c:.8g}"] for m, c in ln]
+        files = {
+            "limits_csv": _write_csv(folder / f"limits_{model.name}.csv", ["mass_mev", "coupling"],
+                                     [[r["mass_mev"], "" if r["coupling"] is None else r["coupling"]]
+                                      for r in out["limits"]]),
+            "contour_csv": _write_csv(folder / f"contour_{model.name}.csv",
+                                      ["experiment", "segment", "mass_mev", "coupling"], contour_rows),
+        }
+        files["plot"] = str(sensitivity_figure(folder / f"sensitivity_{model.name}.png", model.name,
+                                               args.cl, curves, contours))
+        (folder / f"sensitivity_{model.name}.json").write_text(json.dumps(out, indent=1))
+        out["files"] = files
+
+    if not args.json:
+        print(f"{model.name}: {100 * args.cl:.0f}% CL (Delta chi2 = {level:.3f}), "
+              f"experiments: {', '.join(names)}")
+        for r in out["limits"]:
+            g = "no sensitivity in range" if r["coupling"] is None else f"{r['coupling']:.4e}"
+            print(f"  m = {r['mass_mev']:10.4g} MeV   g > {g}")
+        if "files" in out:
+            print("wrote " + ", ".join(out["files"].values()))
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="zprime-jax", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp):
+        sp.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+        sp.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+    sp = sub.add_parser("experiments", help="list the shipped experiment presets")
+    common(sp)
+    sp.set_defaults(func=cmd_experiments)
+
+    sp = sub.add_parser("rates", help="expected counts per bin, target and flavour")
+    common(sp)
+    sp.add_argument("--experiment", required=True, help="preset name or path to a .toml spec")
+    sp.add_argument("--model", default="sm")
+    sp.add_argument("--mass-mev", type=float)
+    sp.add_argument("--coupling", type=float)
+    sp.add_argument("--sin2w", type=float, help="sin^2 theta_W (default 0.23857)")
+    sp.add_argument("--out", help="folder for a spectrum plot and JSON")
+    sp.set_defaults(func=cmd_rates)
+
+    sp = sub.add_parser("sensitivity", help="CL limits on the coupling versus mass")
+    common(sp)
+    sp.add_argument("--experiment", action="append",
+                    help="preset name or .toml path; repeat to combine; 'ess-all' = six ESS detectors")
+    sp.add_argument("--model", required=True)
+    sp.add_argument("--masses-mev", default="1,3,10,30,100,300,1000")
+    sp.add_argument("--cl", type=float, default=0.9)
+    sp.add_argument("--delta-chi2", type=float, help="override the Delta chi^2 level")
+    sp.add_argument("--coupling-range", default="1e-8,1", help="LO,HI of the coupling scan")
+    sp.add_argument("--grid", help="NM,NG: Delta chi^2 map on a log grid (default 60,80 with --out)")
+    sp.add_argument("--mass-range-mev", help="LO,HI of the grid in mass")
+    sp.add_argument("--sin2w", type=float)
+    sp.add_argument("--out", help="folder for the plot and CSV files")
+    sp.set_defaults(func=cmd_sensitivity)
+    return p
+
+
+def _persistent_cache() -> None:
+    """Keep compiled XLA programs between runs (ZPRIME_JAX_CACHE_DIR; empty disables)."""
+    import os
+
+    import jax
+
+    folder = os.environ.get("ZPRIME_JAX_CACHE_DIR",
+                            os.path.join(os.path.expanduser("~"), ".cache", "zprime_jax", "xla"))
+    if folder:
+        jax.config.update("jax_compilation_cache_dir", folder)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from . import enable_x64
+
+    enable_x64()
+    _persistent_cache()
+    from .experiments import SpecError
+
+    try:
+        out = args.func(args)
+    except (UsageError, SpecError, ValueError) as err:
+        msg = str(err)
+        if args.json:
+            print(json.dumps({"error": msg}))
+        print(f"zprime-jax: error: {msg}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

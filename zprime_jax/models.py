@@ -1,0 +1,224 @@
+"""Standard-Model couplings and Z' models.
+
+A model is a small frozen (hashable, hence static under ``jit``) dataclass
+that describes the charges; the continuous parameters (mass, coupling) live
+in a separate pytree, :class:`LightZPrime`, so that ``jax.grad`` and
+``jax.vmap`` act on them directly.
+
+Every model yields per-flavour proton and neutron vector couplings at momentum
+transfer |q| (light-mediator paper eqs. 2.3-2.5):
+
+    g_p = 2 g_u + g_d,   g_n = g_u + 2 g_d,
+    g_q = (T3_q - 2 s_W^2 Q_q) + g^2 Q'_nu Q'_q / (sqrt2 G_F (|q|^2 + m^2)).
+
+Neutrino flavours are indexed by ``FLAVOURS``. Antineutrinos have the same
+vector couplings as neutrinos (only the vector current enters CEvNS).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .constants import (
+    ALPHA_EM,
+    G_FERMI_MEV2,
+    M_MUON_MEV,
+    M_TAU_MEV,
+    SIN2_THETA_W_LOW_ENERGY,
+    SQRT2,
+)
+
+FLAVOURS = ("nu_e", "nu_mu", "nu_tau", "nubar_e", "nubar_mu", "nubar_tau")
+N_FLAVOURS = len(FLAVOURS)
+
+# Electric charges and weak isospin of the light quarks.
+Q_UP, Q_DOWN = 2.0 / 3.0, -1.0 / 3.0
+T3_UP, T3_DOWN = 0.5, -0.5
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class LightZPrime:
+    """Parameters of a light vector mediator.
+
+    Attributes:
+      mass_mev: m_Z' [MeV] (> 0).
+      coupling: g_Z' (dimensionless; only g^2 enters CEvNS).
+    """
+
+    mass_mev: jax.Array | float
+    coupling: jax.Array | float
+
+
+@dataclass(frozen=True)
+class SMCouplings:
+    """Tree-level SM neutral-current couplings, g_q = T3 - 2 s_W^2 Q_q.
+
+    ``sin2_theta_w`` defaults to the low-energy MS-bar value 0.23857, which
+    the light-mediator paper does not state (paper-notes 3).
+    """
+
+    sin2_theta_w: float = SIN2_THETA_W_LOW_ENERGY
+    name: str = "tree"
+
+    def quark(self):
+        """(g_u, g_d) for every flavour, each an array of shape (N_FLAVOURS,)."""
+        gu = T3_UP - 2.0 * self.sin2_theta_w * Q_UP
+        gd = T3_DOWN - 2.0 * self.sin2_theta_w * Q_DOWN
+        ones = jnp.ones(N_FLAVOURS)
+        return gu * ones, gd * ones
+
+    def nucleon(self):
+        """(g_p, g_n) for every flavour, shape (N_FLAVOURS,) each."""
+        gu, gd = self.quark()
+        return 2.0 * gu + gd, gu + 2.0 * gd
+
+
+TREE_LEVEL = SMCouplings()
+
+# Gauss-Legendre nodes on [0, 1] for the mu/tau loop integral (the integrand is
+# smooth and positive; 48 nodes converge to < 1e-14 relative, tested in
+# tests/test_models.py against scipy.integrate.quad).
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(48)
+_LOOP_X = 0.5 * (_GL_X + 1.0)
+_LOOP_W = 0.5 * _GL_W
+
+
+def mu_tau_loop_integral(q_mev):
+    """I(q) = int_0^1 x(1-x) ln[(m_tau^2 + q^2 x(1-x)) / (m_mu^2 + q^2 x(1-x))] dx.
+
+    Light-mediator paper eq. (2.5). I(0) = ln(m_tau^2/m_mu^2)/6.
+    Args: q_mev, |q| [MeV] (any shape). Returns: dimensionless, same shape.
+    """
+    q2 = jnp.asarray(q_mev)[..., None] ** 2
+    xx = _LOOP_X * (1.0 - _LOOP_X)
+    integrand = xx * jnp.log((M_TAU_MEV**2 + q2 * xx) / (M_MUON_MEV**2 + q2 * xx))
+    return jnp.sum(_LOOP_W * integrand, axis=-1)
+
+
+def propagator_factor(coupling, mass_mev, q_mev):
+    """g^2 / (sqrt2 G_F (|q|^2 + m^2)), dimensionless (eq. 2.4).
+
+    Shapes broadcast; ``mass_mev`` and ``coupling`` are scalars per point.
+    """
+    return coupling**2 / (SQRT2 * G_FERMI_MEV2 * (q_mev**2 + mass_mev**2))
+
+
+@dataclass(frozen=True)
+class StandardModel:
+    """No new physics: only the SM couplings (params are ignored)."""
+
+    sm: SMCouplings = TREE_LEVEL
+    name: str = "sm"
+    description: str = "Standard Model only"
+
+    def nucleon_couplings(self, params, q_mev):
+        """(g_p, g_n) of shape (N_FLAVOURS, *q.shape)."""
+        q = jnp.asarray(q_mev)
+        gp, gn = self.sm.nucleon()
+        shape = (N_FLAVOURS,) + (1,) * q.ndim
+        zero = jnp.zeros_like(q)
+        return gp.reshape(shape) + zero, gn.reshape(shape) + zero
+
+
+@dataclass(frozen=True)
+class VectorMediator:
+    """A U(1)' vector mediator with charges Q'_u, Q'_d and Q'_nu per flavour.
+
+    With ``kinetic_loop=True`` the quarks are uncharged and couple through the
+    photon-Z' kinetic mixing induced by mu and tau loops (eq. 2.5): the quark
+    term becomes 2 alpha g^2 Q_q Q'_nu I(q) / (sqrt2 pi G_F (|q|^2 + m^2))
+    (prefactor as corrected in paper-notes 2), so only protons couple.
+
+    Attributes:
+      name, description: labels.
+      quark_charges: (Q'_u, Q'_d).
+      neutrino_charges: Q'_nu for each entry of ``FLAVOURS``.
+      kinetic_loop: use the mu/tau loop instead of direct quark charges.
+      sm: the SM coupling set.
+    """
+
+    name: str
+    description: str
+    quark_charges: tuple[float, float]
+    neutrino_charges: tuple[float, ...]
+    kinetic_loop: bool = False
+    sm: SMCouplings = TREE_LEVEL
+
+    def __post_init__(self):
+        if len(self.neutrino_charges) != N_FLAVOURS:
+            raise ValueError(f"model.neutrino_charges: need {N_FLAVOURS} entries "
+                             f"({', '.join(FLAVOURS)}), got {len(self.neutrino_charges)}")
+
+    def nucleon_charges(self, q_mev):
+        """Effective Z' charges (Q'_p, Q'_n) of the nucleons at |q| [MeV].
+
+        Direct coupling: Q'_p = 2Q'_u + Q'_d, Q'_n = Q'_u + 2Q'_d (constants).
+        Loop: Q'_p = (2 alpha / pi) I(q) (proton electric charge 1), Q'_n = 0.
+        """
+        q = jnp.asarray(q_mev)
+        if self.kinetic_loop:
+            loop = 2.0 * ALPHA_EM / math.pi * mu_tau_loop_integral(q)
+            return (2.0 * Q_UP + Q_DOWN) * loop, (Q_UP + 2.0 * Q_DOWN) * loop
+        qu, qd = self.quark_charges
+        return (2.0 * qu + qd) * jnp.ones_like(q), (qu + 2.0 * qd) * jnp.ones_like(q)
+
+    def nucleon_couplings(self, params: LightZPrime, q_mev):
+        """Total (g_p, g_n) per flavour, shape (N_FLAVOURS, *q.shape) (eqs. 2.4-2.5).
+
+        Args:
+          params: :class:`LightZPrime` (scalars).
+          q_mev: |q| [MeV], any shape.
+        """
+        q = jnp.asarray(q_mev)
+        gp_sm, gn_sm = self.sm.nucleon()
+        shape = (N_FLAVOURS,) + (1,) * q.ndim
+        qnu = jnp.asarray(self.neutrino_charges).reshape(shape)
+        prop = propagator_factor(params.coupling, params.mass_mev, q)
+        qp, qn = self.nucleon_charges(q)
+        gp = gp_sm.reshape(shape) + qnu * qp * prop
+        gn = gn_sm.reshape(shape) + qnu * qn * prop
+        return gp, gn
+
+
+_ALL = (1.0,) * N_FLAVOURS
+
+MODELS = {
+    "sm": StandardModel(),
+    "universal": VectorMediator(
+        "universal", "universal Z' (Q'_q = Q'_nu = 1)", (1.0, 1.0), _ALL),
+    "b-l": VectorMediator(
+        "b-l", "U(1)_{B-L} (Q'_q = 1/3, Q'_nu = -1)", (1.0 / 3.0, 1.0 / 3.0), (-1.0,) * N_FLAVOURS),
+    "lmu-ltau": VectorMediator(
+        "lmu-ltau", "U(1)_{Lmu-Ltau}, quarks via the mu/tau loop (eq. 2.5)", (0.0, 0.0),
+        (0.0, 1.0, -1.0, 0.0, 1.0, -1.0), kinetic_loop=True),
+}
+LIGHT_MODELS = ("universal", "b-l", "lmu-ltau")
+
+
+def get_model(name: str, sin2_theta_w: float | None = None):
+    """The model registered under ``name`` (optionally with another s_W^2)."""
+    if name not in MODELS:
+        raise ValueError(f"model: unknown model {name!r}; allowed: {sorted(MODELS)}")
+    model = MODELS[name]
+    if sin2_theta_w is not None:
+        from dataclasses import replace
+        model = replace(model, sm=SMCouplings(sin2_theta_w))
+    return model
+
+
+def check_params(params: LightZPrime) -> None:
+    """Raise a clear error for unphysical light-Z' parameters (outside jit)."""
+    m = np.asarray(params.mass_mev, dtype=float)
+    g = np.asarray(params.coupling, dtype=float)
+    if not np.all(np.isfinite(m)) or np.any(m <= 0):
+        raise ValueError(f"mass_mev: must be finite and > 0, got {m.tolist()}")
+    if not np.all(np.isfinite(g)) or np.any(g < 0):
+        raise ValueError(f"coupling: must be finite and >= 0, got {g.tolist()}")
+
+

@@ -1,0 +1,88 @@
+"""Matplotlib figures (imported lazily by the CLI; uses the Agg backend)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Detector colours of the light-mediator paper's Figs. 2, 3, 5 (right panels).
+EXPERIMENT_COLOURS = {
+    "ess-csi": "tab:blue", "ess-ge": "tab:purple", "ess-si": "tab:orange",
+    "ess-ar": "tab:green", "ess-xe": "tab:red", "ess-c3f8": "tab:brown",
+}
+EXPERIMENT_LABELS = {
+    "ess-csi": "CsI", "ess-ge": "Ge", "ess-si": "Si", "ess-ar": "Ar", "ess-xe": "Xe",
+    "ess-c3f8": r"C$_3$F$_8$",
+}
+MODEL_TITLES = {"universal": r"universal $Z'$", "b-l": r"$B-L$", "lmu-ltau": r"$L_\mu-L_\tau$"}
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def sensitivity_figure(path, model_name: str, cl: float, curves: dict, contours: dict,
+                       grids: dict | None = None, level: float | None = None, overlay=None):
+    """Plot 90% CL curves in the (m_Z', g_Z') plane and save to ``path``.
+
+    Args:
+      curves: label -> (masses_mev, couplings) first-crossing limits.
+      contours: label -> list of (n, 2) arrays (mass, coupling) of the
+        Delta chi^2 = level contour (shows the blind-spot strip).
+      grids: label -> GridResult, shaded where excluded (optional).
+    """
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(6.4, 4.8), dpi=120)
+    for label, lines in contours.items():
+        colour = EXPERIMENT_COLOURS.get(label, "black")
+        name = EXPERIMENT_LABELS.get(label, label)
+        for i, ln in enumerate(lines):
+            ax.plot(ln[:, 0], ln[:, 1], color=colour, lw=1.6,
+                    ls="--" if label == "combined" else "-", label=name if i == 0 else None)
+    for label, (m, g) in curves.items():
+        if label in contours:
+            continue
+        ax.plot(m, g, color=EXPERIMENT_COLOURS.get(label, "black"), lw=1.6,
+                ls="--" if label == "combined" else "-", label=EXPERIMENT_LABELS.get(label, label))
+    if grids and level is not None and "combined" in grids:
+        grid = grids["combined"]
+        ax.contourf(grid.masses_mev, grid.couplings, (grid.delta_chi2 >= level).T.astype(float),
+                    levels=[0.5, 1.5], colors=["0.85"], alpha=0.6)
+    if overlay is not None:
+        for label, (m, g) in overlay.items():
+            ax.fill(m, g, color="darkgreen", alpha=0.3, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"$m_{Z'}$ [MeV]")
+    ax.set_ylabel(r"$g_{Z'}$")
+    ax.set_title(f"{MODEL_TITLES.get(model_name, model_name)}: {100 * cl:.0f}% CL sensitivity")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def spectrum_figure(path, name: str, edges_kev, signal, background, sm=None):
+    """Expected counts per bin (step plot) with the background."""
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=120)
+    edges = np.asarray(edges_kev)
+    ax.stairs(signal, edges, label="signal", lw=1.6)
+    if sm is not None:
+        ax.stairs(sm, edges, label="SM", ls="--")
+    ax.stairs(background, edges, label="background", color="0.5")
+    ax.set_xlabel(r"reconstructed $E_r$ [keV$_{nr}$]")
+    ax.set_ylabel("counts per bin")
+    ax.set_yscale("log")
+    ax.set_title(name)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
