@@ -43,15 +43,21 @@ def test_no_recompilation_for_new_parameters(ar):
     scan.coupling_limits(ar, model, [3.0, 40.0, 400.0], progress=None)   # same chunk shape
     assert scan._limits_chunk._cache_size() == size
     scan.delta_chi2_grid(ar, model, [1.0, 10.0], [1e-5, 1e-4], chunk=64, progress=None)
+    size = scan._grid_rows._cache_size()
+    scan.delta_chi2_grid(ar, model, [7.0, 70.0], [3e-5, 3e-4], chunk=64, progress=None)
+    assert scan._grid_rows._cache_size() == size
+    scan.delta_chi2_grid(ar, model, [1.0, 10.0], [1e-5, 1e-4], chunk=64, method="general", progress=None)
     size = scan._grid_chunk._cache_size()
-    scan.delta_chi2_grid(ar, model, [5.0, 50.0, 500.0], [2e-5, 2e-4], chunk=64, progress=None)
+    scan.delta_chi2_grid(ar, model, [5.0, 50.0, 500.0], [2e-5, 2e-4], chunk=64, method="general",
+                         progress=None)
     assert scan._grid_chunk._cache_size() == size
 
 
 def test_grid_equals_pointwise(ar):
     model = MODELS["lmu-ltau"]
     masses, gs = np.array([3.0, 30.0]), np.array([1e-4, 1e-3, 1e-2])
-    grid = scan.delta_chi2_grid(ar, model, masses, gs, chunk=4, progress=None)  # exercises padding
+    grid = scan.delta_chi2_grid(ar, model, masses, gs, chunk=4, method="general",
+                                progress=None)  # exercises padding
     for i, m in enumerate(masses):
         for j, g in enumerate(gs):
             ref = float(stats.delta_chi2(LightZPrime(m, g), ar, model)[0])
@@ -77,3 +83,27 @@ def test_contour_points_lie_on_level(ar):
     corners = np.stack([_dchi2_universal(pts[:, 0] * a, pts[:, 1] * b, ar) - scan.CL90_1DOF
                         for a in (1 / sm, 1.0, sm) for b in (1 / sg, 1.0, sg)])
     assert np.all((corners.min(axis=0) < 0) & (corners.max(axis=0) > 0))
+
+
+@pytest.mark.parametrize("model_name", ["universal", "b-l", "lmu-ltau"])
+def test_coupling_polynomial_equals_full_rate(model_name):
+    from zprime_jax.rates import counts_coupling_polynomial, expected_counts
+
+    kernel = build_kernel("ess-c3f8")
+    model = MODELS[model_name]
+    for mass in (0.5, 30.0, 2000.0):
+        c = counts_coupling_polynomial(mass, kernel, model)
+        for g in (0.0, 3e-6, 1e-4, 2e-2):
+            direct = expected_counts(LightZPrime(mass, g), kernel, model)
+            poly = c[0] + g**2 * c[1] + g**4 * c[2]
+            # exact identity (Q linear in g^2); rounding from c0 ~ 1e3 and the g^4 c2 term
+            np.testing.assert_allclose(poly, direct, rtol=1e-10, atol=1e-9)
+
+
+def test_polynomial_grid_equals_general_grid(ar):
+    model = MODELS["universal"]
+    masses, gs = np.logspace(0, 3, 5), np.logspace(-7, -2, 7)
+    fast = scan.delta_chi2_grid(ar, model, masses, gs, method="polynomial", progress=None)
+    slow = scan.delta_chi2_grid(ar, model, masses, gs, method="general", progress=None)
+    np.testing.assert_allclose(fast.delta_chi2, slow.delta_chi2, rtol=1e-8, atol=1e-8)
+    assert fast.converged.all() and slow.converged.all()
