@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -131,7 +131,8 @@ def _support(lo_edge, hi_edge, e_th, sigma0, n_sigma=15.0):
     """True-energy range outside which P(bin | E) < Phi(-15) ~ 4e-51 (found by brentq)."""
     def sig(e):
         return sigma0 * math.sqrt(e / e_th)
-    e_lo = optimize.brentq(lambda e: (lo_edge - e) / sig(e) - n_sigma, 1e-300, lo_edge, xtol=1e-300, rtol=1e-15)
+    e_lo = optimize.brentq(lambda e: (lo_edge - e) / sig(e) - n_sigma, 1e-300, lo_edge,
+                           xtol=1e-300, rtol=1e-15)
     hi = hi_edge
     while (hi - hi_edge) / sig(hi) < n_sigma:
         hi *= 2.0
@@ -169,7 +170,7 @@ def counts_per_bin(preset: str, edges_kev, couplings=sm_couplings, epsrel: float
         end_michel = 2.0 * E_MICHEL**2 / m_t
         pref = n_t * eta * G_F**2 * m_t / math.pi * HBARC_MEV_CM**2
 
-        @lru_cache(maxsize=None)
+        @cache
         def rate(e_r, Z=Z, A=A, rms=rms, m_t=m_t):
             """sum_f int dE phi_f dsigma/dE_r / (G_F^2 m_T / pi), per neutrino of each flavour."""
             if e_r <= 0.0:

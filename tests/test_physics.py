@@ -315,7 +315,8 @@ def test_sm_nucleon_couplings():
     assert np.allclose(np.asarray(gp2), 0.0, atol=1e-15)  # s_W^2 = 1/4 kills the proton coupling
 
 
-@pytest.mark.parametrize("model_name,q_prime_q,q_prime_nu", [("universal", 1.0, 1.0), ("b-l", 1.0 / 3.0, -1.0)])
+@pytest.mark.parametrize("model_name,q_prime_q,q_prime_nu",
+                         [("universal", 1.0, 1.0), ("b-l", 1.0 / 3.0, -1.0)])
 @pytest.mark.parametrize("coupling", [0.5, 2.0, 5.0])
 def test_heavy_mediator_contact_limit(model_name, q_prime_q, q_prime_nu, coupling):
     m = 1e6  # MeV
@@ -383,7 +384,7 @@ def test_mu_tau_loop_integral():
     np.testing.assert_allclose(got, want, rtol=1e-12)
     # Above ~1 GeV the fixed rule under-resolves the x ~ m_mu^2/q^2 layer near the end
     # points (measured 5e-8 at 3 GeV, 3e-6 at 10 GeV); pinned loosely at 1e-6 / 1e-5 so a
-    # regression shows up. (The docstring's "< 1e-14" is only true below ~1 GeV.)
+    # regression shows up (the docstring of models._LOOP_X states these bounds).
     far = np.array([3000.0, 10000.0])
     np.testing.assert_allclose(np.asarray(models.mu_tau_loop_integral(jnp.asarray(far))),
                                [_loop_quad(q) for q in far], rtol=1e-5)
@@ -467,8 +468,8 @@ def test_single_bin_total_equals_sum_of_resolution_bins(kernels):
     # the resolution bins. 1e-8: two different (each converged) node sets.
     single = rates.build_kernel(load_experiment("ess-csi", binning="single"))
     total = float(rates.expected_counts(None, single, MODELS["sm"])[0])
-    assert total == pytest.approx(float(jnp.sum(rates.expected_counts(None, kernels["ess-csi"], MODELS["sm"]))),
-                                  rel=1e-8)
+    binned = float(jnp.sum(rates.expected_counts(None, kernels["ess-csi"], MODELS["sm"])))
+    assert total == pytest.approx(binned, rel=1e-8)
 
 
 def _bsm_couplings(model_name, mass, g):
@@ -492,15 +493,9 @@ def _bsm_couplings(model_name, mass, g):
     return couplings
 
 
-# Known package bug (reported, not fixed here): rates._subdivide splits a segment into
-# *equal-width* pieces (np.linspace), so the "hi/lo <= 2" promise of the rate kernel
-# fails on unsmeared presets; ess-ar's first recoil segment is [0.1, 5.39] keV. For a
-# light Z' (m_Z'^2 ~ 2 m_T E_th) the integrand varies on a scale ~0.1 keV there and
-# 12 Gauss-Legendre nodes give counts 5e-4 (m = 3 MeV) to 2.3% (m = 0.1 MeV) low.
-_SUBDIVIDE_BUG = pytest.mark.xfail(
-    reason="rates._subdivide uses linspace: unsmeared ess-ar kernel under-resolved for light Z'", strict=True)
-
-
+# Regression: rates._subdivide once split segments linearly, so the unsmeared
+# ess-ar kernel under-resolved the 1/(q^2 + m^2)^2 rise of a very light Z' near
+# threshold (counts 5e-4 to 2.3% low). The cases marked "regression" pin the fix.
 @pytest.mark.parametrize("preset,model_name,mass,coupling", [
     ("ess-csi", "universal", 10.0, 5e-5),      # strong constructive interference
     ("ess-csi", "universal", 300.0, 1e-3),     # NP ~ -2 x SM near the blind strip: tests the sign
@@ -510,9 +505,9 @@ _SUBDIVIDE_BUG = pytest.mark.xfail(
     ("ess-ar", "universal", 10.0, 5e-5),
     ("ess-ar", "universal", 300.0, 1e-3),
     ("ess-ar", "lmu-ltau", 20.0, 5e-4),
-    pytest.param("ess-ar", "b-l", 3.0, 3e-5, marks=_SUBDIVIDE_BUG),           # measured -5.0e-4
-    pytest.param("ess-ar", "universal", 0.1, 2.5e-5, marks=_SUBDIVIDE_BUG),   # measured -2.3e-2
-    pytest.param("ess-ar", "lmu-ltau", 0.1, 1.26e-3, marks=_SUBDIVIDE_BUG),   # measured -2.2e-2
+    ("ess-ar", "b-l", 3.0, 3e-5),  # regression (was -5.0e-4)
+    ("ess-ar", "universal", 0.1, 2.5e-5),  # regression (was -2.3e-2)
+    ("ess-ar", "lmu-ltau", 0.1, 1.26e-3),  # regression (was -2.2e-2)
 ])
 def test_bsm_counts_match_scipy_reference(kernels, preset, model_name, mass, coupling):
     k = kernels[preset]
@@ -532,7 +527,8 @@ def test_counts_with_a_target_below_threshold(kernels):
     k = rates.build_kernel(spec)
     bd = np.asarray(rates.expected_counts(None, k, MODELS["sm"], breakdown=True))
     assert np.all(bd[:, k.targets.index("F19"), :] == 0.0)
-    want = ref.sm_counts_per_bin("ess-c3f8", np.asarray(k.edges_kev), threshold_kev=320.0, window_max_kev=450.0)
+    want = ref.sm_counts_per_bin("ess-c3f8", np.asarray(k.edges_kev),
+                                 threshold_kev=320.0, window_max_kev=450.0)
     assert want[0] > 0.0
     np.testing.assert_allclose(bd.sum(axis=(0, 1)), want, rtol=1e-6)
 
@@ -563,7 +559,6 @@ def test_ess_ar_light_mediator_kernel_converged():
     np.testing.assert_allclose(a, b, rtol=1e-6)  # m = 10 MeV: fine (measured 4e-9)
 
 
-@_SUBDIVIDE_BUG
 def test_ess_ar_very_light_mediator_kernel_converged():
     dense = rates.build_kernel("ess-ar", nodes_per_segment=48)
     default = rates.build_kernel("ess-ar")
@@ -573,7 +568,6 @@ def test_ess_ar_very_light_mediator_kernel_converged():
     np.testing.assert_allclose(a, b, rtol=1e-6)  # measured -2.3e-2
 
 
-@_SUBDIVIDE_BUG
 def test_subdivide_keeps_ratio_below_two():
     # rates module docstring: "segments are further split so that none spans more than a
     # factor 2 in E_r". Exact check on the pieces of ess-ar's first segment.
@@ -613,10 +607,10 @@ def test_counts_nonnegative_vmap_jit(kernels, model_name):
     batched = np.asarray(jax.vmap(f)(mass, coupling))
     assert batched.shape == (64, k.n_bins)
     assert np.all(np.isfinite(batched)) and np.all(batched >= 0.0)  # Q^2 >= 0, response >= 0
-    loop = np.stack([np.asarray(f(m, g)) for m, g in zip(mass, coupling)])
+    loop = np.stack([np.asarray(f(m, g)) for m, g in zip(mass, coupling, strict=True)])
     # vmap vs loop: same arithmetic, possibly different reduction order; 1e-12.
     np.testing.assert_allclose(batched, loop, rtol=1e-12, atol=0.0)
-    jitted = np.stack([np.asarray(jax.jit(f)(m, g)) for m, g in zip(mass[:8], coupling[:8])])
+    jitted = np.stack([np.asarray(jax.jit(f)(m, g)) for m, g in zip(mass[:8], coupling[:8], strict=True)])
     # jit vs eager: XLA fusion may reassociate; 1e-12.
     np.testing.assert_allclose(jitted, loop[:8], rtol=1e-12, atol=0.0)
 

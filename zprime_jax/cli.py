@@ -172,7 +172,7 @@ def cmd_sensitivity(args):
 
     want_grid = args.grid is not None or args.out is not None
     if want_grid:
-        nm, ng = (int(x) for x in _pair(args.grid or "60,80", "--grid"))
+        nm, ng = (int(x) for x in _pair(args.grid or "100,300", "--grid"))
         m_range = _pair(args.mass_range_mev, "--mass-range-mev") if args.mass_range_mev else \
             (min(masses), max(masses)) if len(masses) > 1 and min(masses) < max(masses) else (1.0, 1e3)
         grid_masses = np.logspace(*np.log10(m_range), nm)
@@ -255,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--cl", type=float, default=0.9)
     sp.add_argument("--delta-chi2", type=float, help="override the Delta chi^2 level")
     sp.add_argument("--coupling-range", default="1e-8,1", help="LO,HI of the coupling scan")
-    sp.add_argument("--grid", help="NM,NG: Delta chi^2 map on a log grid (default 60,80 with --out)")
+    sp.add_argument("--grid", help="NM,NG: Delta chi^2 map on a log grid (default 100,300 with --out)")
     sp.add_argument("--mass-range-mev", help="LO,HI of the grid in mass")
     sp.add_argument("--sin2w", type=float)
     sp.add_argument("--out", help="folder for the plot and CSV files")

@@ -112,15 +112,25 @@ def _gauss_legendre_nodes(breaks: np.ndarray, n: int):
 
 
 def _subdivide(breaks: list[float], max_width=None, max_ratio: float = 2.0) -> np.ndarray:
-    """Split segments so that hi/lo <= max_ratio and width <= max_width(mid)."""
+    """Split segments so that hi/lo <= max_ratio and width <= max_width(mid).
+
+    First a geometric split (so the 1/(q^2 + m^2)^2 behaviour of a light
+    mediator at low E_r is resolved on every scale), then each piece is split
+    linearly where it is still wider than ``max_width`` (the smearing scale).
+    """
     out = [breaks[0]]
     for a, b in zip(breaks[:-1], breaks[1:]):
-        pieces = 1
         if a > 0:
-            pieces = max(pieces, math.ceil(math.log(b / a) / math.log(max_ratio) - 1e-9))
-        if max_width is not None:
-            pieces = max(pieces, math.ceil((b - a) / max_width(0.5 * (a + b)) - 1e-9))
-        out.extend(np.linspace(a, b, pieces + 1)[1:].tolist())
+            n_geo = max(1, math.ceil(math.log(b / a) / math.log(max_ratio) - 1e-9))
+            pieces = np.geomspace(a, b, n_geo + 1)
+        else:
+            pieces = np.array([a, b])
+        for lo, hi in zip(pieces[:-1], pieces[1:]):
+            n_lin = 1
+            if max_width is not None:
+                n_lin = max(1, math.ceil((hi - lo) / max_width(0.5 * (lo + hi)) - 1e-9))
+            out.extend(np.linspace(lo, hi, n_lin + 1)[1:].tolist())
+    out[-1] = breaks[-1]
     return np.asarray(out)
 
 

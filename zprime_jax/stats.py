@@ -161,7 +161,6 @@ def _asimov_arrays(kernel, sm_model):
 def asimov_measurement(kernel, sm_model=None) -> Measurement:
     """The Asimov measurement of an experiment: data = SM signal + background."""
     from .models import MODELS
-    from .rates import expected_counts
 
     sm_model = MODELS["sm"] if sm_model is None else sm_model
     data, chi2_ref = _asimov_arrays(kernel, sm_model)
