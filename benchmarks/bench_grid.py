@@ -3,33 +3,38 @@
 Usage::
 
     python benchmarks/bench_grid.py [--sizes 20,50,100] [--out FILE] [--baseline-points 5]
-                                    [--chunk 2048]
+                                    [--chunk 2048] [--methods polynomial,general]
 
 What it measures (see benchmarks/README.md):
 
 1. ``build_kernel`` for the six ESS presets and ``stats.asimov_measurement``
    (the Asimov data and reference chi^2), timed separately.
-2. Validation BEFORE any grid timing: Delta chi^2 from the package at a few
-   (m, g) points against an independent plain NumPy/SciPy implementation of
-   the same rates (eq. 3.1 with eq. 2.3/2.4 couplings, Helm form factor) and
-   of the same chi^2 (eq. 4.1) profiled over (xi_S, xi_B) with
-   ``scipy.optimize.minimize``. Exit status 1 if they disagree by more than
-   1e-6 relative (1e-8 absolute for tiny Delta chi^2).
+2. Validation BEFORE any grid timing: Delta chi^2 from ``scan.delta_chi2_grid``
+   (each method timed below) at a few (m, g) points against an independent
+   plain NumPy/SciPy implementation of the same rates (eq. 3.1 with the
+   eq. 2.3/2.4 couplings and the Helm form factor) and of the same chi^2
+   (eq. 4.1) profiled over (xi_S, xi_B) with ``scipy.optimize.minimize``.
+   Exit status 1 if they disagree by more than 1e-6 relative (1e-8 absolute
+   for tiny Delta chi^2) or a fit did not converge.
 3. For each grid size n (n masses in 1..1000 MeV x n couplings in 1e-7..1e-2,
-   log-spaced): ``scan.delta_chi2_grid`` called twice (compile_s and run_s of
-   each call, and the number of XLA backend compilations each call
-   triggered), then the same chunked evaluation through one long-lived
-   ``jax.jit`` function (a "warm" path: its second pass must not compile).
+   log-spaced), all six detectors combined, pulls profiled per detector:
+   ``scan.delta_chi2_grid`` called twice per method (GridResult.compile_s and
+   .run_s of each call, and the number of XLA backend compilations each call
+   triggered: the second call must not compile), points/s, convergence, peak
+   RSS; the methods are compared with each other on the whole grid.
 4. The NumPy/SciPy baseline timed per point on the validation sample, and
-   the speed ratio package/baseline.
+   the speed ratio package/baseline (baseline s/point over package s/point).
 
-Writes a JSON file (default benchmarks/results/bench_grid.json) and prints
-a table. Device-agnostic: it runs on whatever ``jax.devices()[0]`` is.
+Writes a JSON file (default benchmarks/results/bench_grid.json) and prints a
+table. Exit status: 0 ok, 1 validation failed, 2 a grid point did not
+converge or the methods disagree. Device-agnostic: it runs on whatever
+``jax.devices()[0]`` is and prints it.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import math
 import os
@@ -40,7 +45,6 @@ import time
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import scipy
 from scipy import optimize, special
@@ -50,7 +54,7 @@ import zprime_jax
 zprime_jax.enable_x64()
 
 from zprime_jax import scan, stats  # noqa: E402
-from zprime_jax.models import MODELS, LightZPrime  # noqa: E402
+from zprime_jax.models import MODELS  # noqa: E402
 from zprime_jax.rates import build_kernel  # noqa: E402
 
 PRESETS = ("ess-csi", "ess-si", "ess-xe", "ess-ge", "ess-ar", "ess-c3f8")
@@ -260,31 +264,23 @@ def baseline_delta_chi2(experiments, mass_mev, coupling):
 # ---------------------------------------------------------------------------
 # Package paths
 # ---------------------------------------------------------------------------
-def make_pointwise(measurements, model):
-    """One long-lived jitted, vmapped Delta chi^2 (same code path as scan.delta_chi2_grid)."""
-    measurements = tuple(measurements)
+def grid_methods(requested):
+    """The requested ``method=`` values that scan.delta_chi2_grid accepts (None: no such option)."""
+    params = inspect.signature(scan.delta_chi2_grid).parameters
+    if "method" not in params:
+        return [None]
+    default = params["method"].default
+    names = [m for m in requested if m]
+    if default in names:  # the default first: it is what a plain call runs
+        names.remove(default)
+        names.insert(0, default)
+    return names
 
-    def one(mass, coupling):
-        return stats.delta_chi2(LightZPrime(mass, coupling), measurements, model)
 
-    return jax.jit(jax.vmap(one))
-
-
-def run_chunked(fn, masses, couplings, chunk):
-    """Evaluate fn chunk by chunk, padding the last chunk like scan.chunked_map."""
-    n = masses.size
-    n_chunks = max(1, math.ceil(n / chunk))
-    pad = n_chunks * chunk - n
-    mm = np.concatenate([masses, np.repeat(masses[:1], pad)])
-    gg = np.concatenate([couplings, np.repeat(couplings[:1], pad)])
-    outs = []
-    for i in range(n_chunks):
-        sl = slice(i * chunk, (i + 1) * chunk)
-        outs.append(fn(jnp.asarray(mm[sl]), jnp.asarray(gg[sl])))
-    jax.block_until_ready(outs)
-    d = np.concatenate([np.asarray(o[0]) for o in outs])[:n]
-    c = np.concatenate([np.asarray(o[1]) for o in outs])[:n]
-    return d, c
+def run_grid(measurements, model, masses, couplings, chunk, method):
+    kw = {} if method is None else {"method": method}
+    return scan.delta_chi2_grid(measurements, model, masses, couplings, chunk=chunk,
+                                progress=None, **kw)
 
 
 def peak_rss_mb():
@@ -311,6 +307,21 @@ def agree(pkg, ref):
     return abs(pkg - ref) <= max(REL_TOL * abs(ref), ABS_TOL)
 
 
+def _loadavg():
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # pragma: no cover
+        return None
+
+
+def _jaxlib_version():
+    try:
+        import jaxlib
+        return jaxlib.__version__
+    except Exception:  # pragma: no cover
+        return None
+
+
 # ---------------------------------------------------------------------------
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -320,17 +331,23 @@ def main(argv=None):
     ap.add_argument("--baseline-points", type=int, default=5,
                     help="points for the NumPy/SciPy validation and timing (default 5)")
     ap.add_argument("--chunk", type=int, default=2048,
-                    help="chunk size passed to scan.delta_chi2_grid (default 2048)")
+                    help="chunk= passed to scan.delta_chi2_grid (default 2048)")
+    ap.add_argument("--methods", default="polynomial,general",
+                    help="method= values of scan.delta_chi2_grid to time, where it has that "
+                         "option (default polynomial,general; the package default runs first)")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     if not sizes or min(sizes) < 2 or args.baseline_points < 1:
         ap.error("--sizes needs integers >= 2 and --baseline-points >= 1")
+    methods = grid_methods(args.methods.split(","))
+    if not methods:
+        ap.error(f"--methods: none of {args.methods!r} is accepted by scan.delta_chi2_grid")
 
     counter = CompileCounter()
     dev = jax.devices()[0]
     env = {
         "jax_version": jax.__version__,
-        "jaxlib_version": getattr(jax.lib, "__version__", None) or _jaxlib_version(),
+        "jaxlib_version": _jaxlib_version(),
         "numpy_version": np.__version__,
         "scipy_version": scipy.__version__,
         "python_version": platform.python_version(),
@@ -346,7 +363,8 @@ def main(argv=None):
         "loadavg_start": _loadavg(),
     }
     print(f"device: {dev.platform} / {dev.device_kind} ({jax.device_count()} device(s)); "
-          f"jax {jax.__version__}; {env['cpu_count']} CPUs; x64={env['x64']}", flush=True)
+          f"jax {jax.__version__}; {env['cpu_count']} CPUs; x64={env['x64']}; "
+          f"grid methods: {', '.join(str(m) for m in methods)}", flush=True)
 
     # --- 1. kernels and Asimov measurements -------------------------------
     t0 = time.perf_counter()
@@ -361,6 +379,9 @@ def main(argv=None):
     model = MODELS["universal"]
 
     # --- 2. validation against the NumPy/SciPy baseline (before timing) ---
+    # The package values come from scan.delta_chi2_grid itself (every method timed
+    # below) on the k x k grid spanned by the sample masses and couplings; the
+    # sample points are its diagonal.
     t0 = time.perf_counter()
     base = [BaselineExperiment(k) for k in kernels]
     base_setup_s = time.perf_counter() - t0
@@ -370,24 +391,31 @@ def main(argv=None):
                              "chi2_ref_pkg": float(m.chi2_ref), "chi2_ref_baseline": e.chi2_ref}
                     for e, m in zip(base, measurements, strict=True)}
     sm_, sg_ = sample_points(args.baseline_points)
-    warm_fn = make_pointwise(measurements, model)
+    pkg, validation_calls = {}, {}
+    for method in methods:
+        snap = counter.snapshot()
+        r = run_grid(measurements, model, sm_, sg_, args.chunk, method)
+        validation_calls[str(method)] = {"compile_s": r.compile_s, "run_s": r.run_s,
+                                         "backend_compiles": counter.since(snap)[0]}
+        pkg[method] = (np.diag(r.delta_chi2), np.diag(r.converged))
     t0 = time.perf_counter()
-    pkg_d, pkg_c = jax.block_until_ready(warm_fn(jnp.asarray(sm_), jnp.asarray(sg_)))
-    pkg_sample_first_s = time.perf_counter() - t0
-    pkg_d, pkg_c = np.asarray(pkg_d), np.asarray(pkg_c)
     ref = [baseline_delta_chi2(base, m, g) for m, g in zip(sm_, sg_, strict=True)]
+    base_first_s = time.perf_counter() - t0
     rows, ok = [], True
-    print("\nvalidation: package vs NumPy/SciPy baseline "
+    print("\nvalidation: package (scan.delta_chi2_grid) vs NumPy/SciPy baseline "
           f"(|diff| <= max({REL_TOL:g} rel, {ABS_TOL:g} abs))")
-    print(f"  {'m [MeV]':>10} {'g':>10} {'package':>22} {'baseline':>22} {'|diff|':>9}  ok")
-    for m, g, dp, cp, (dr, cr) in zip(sm_, sg_, pkg_d, pkg_c, ref, strict=True):
-        good = agree(float(dp), dr) and bool(cp) and cr
-        ok &= good
-        rows.append({"mass_mev": float(m), "coupling": float(g), "package": float(dp),
-                     "baseline": dr, "abs_diff": abs(float(dp) - dr),
-                     "package_converged": bool(cp), "baseline_converged": cr, "ok": good})
-        print(f"  {m:10.4g} {g:10.3g} {float(dp):22.15g} {dr:22.15g} {abs(float(dp) - dr):9.2e}"
-              f"  {'yes' if good else 'NO'}")
+    print(f"  {'m [MeV]':>10} {'g':>10} {'method':>10} {'package':>22} {'baseline':>22} "
+          f"{'|diff|':>9}  ok")
+    for i, (m, g, (dr, cr)) in enumerate(zip(sm_, sg_, ref, strict=True)):
+        for method in methods:
+            dp, cp = float(pkg[method][0][i]), bool(pkg[method][1][i])
+            good = agree(dp, dr) and cp and cr
+            ok &= good
+            rows.append({"mass_mev": float(m), "coupling": float(g), "method": method,
+                         "package": dp, "baseline": dr, "abs_diff": abs(dp - dr),
+                         "package_converged": cp, "baseline_converged": cr, "ok": good})
+            print(f"  {m:10.4g} {g:10.3g} {str(method):>10} {dp:22.15g} {dr:22.15g} "
+                  f"{abs(dp - dr):9.2e}  {'yes' if good else 'NO'}")
     for name, c in input_checks.items():
         if max(c["max_rel_q"], c["max_rel_form_factor"], c["max_rel_asimov_data"]) > 1e-10:
             print(f"  note {name}: recomputed inputs differ from the kernel's: {c}")
@@ -395,130 +423,114 @@ def main(argv=None):
         print("\nFAIL: package and baseline disagree (or a fit did not converge); "
               "no timings taken.", file=sys.stderr)
         return 1
-    print("  all points agree", flush=True)
+    print("  all points agree; compile/run of these first grid calls "
+          f"({len(sm_)}x{len(sm_)} points): " + ", ".join(
+              f"{m} {v['compile_s']:.2f}/{v['run_s']:.3f} s" for m, v in validation_calls.items()),
+          flush=True)
 
     # --- 3. grid scans ------------------------------------------------------
     results = []
     for n in sizes:
         masses, couplings = grid_axes(n)
         npts = n * n
-        chunk = min(args.chunk, npts)
-        calls = []
-        grids = []
-        for _ in range(2):
-            snap = counter.snapshot()
-            r = scan.delta_chi2_grid(measurements, model, masses, couplings,
-                                     chunk=args.chunk, progress=None)
-            nc, cs = counter.since(snap)
-            grids.append(r)
-            calls.append({"compile_s": r.compile_s, "run_s": r.run_s,
-                          "points_per_s": npts / r.run_s,
-                          "backend_compiles": nc, "backend_compile_s": cs,
-                          "backend_compile_durations_s": counter.durations_since(snap),
-                          "all_converged": bool(np.all(r.converged))})
-        # scan.chunked_map pads the grid to a whole number of chunks of exactly `chunk`
-        # points (current code: no min(chunk, n), so a 20x20 grid runs 2048 points).
-        pkg_chunk = args.chunk
-        mm, gg = np.meshgrid(masses, couplings, indexing="ij")
-        passes = []
-        for _ in range(2):
-            snap = counter.snapshot()
-            t0 = time.perf_counter()
-            d, c = run_chunked(warm_fn, mm.ravel(), gg.ravel(), chunk)
-            dt = time.perf_counter() - t0
-            nc, _ = counter.since(snap)
-            passes.append({"wall_s": dt, "backend_compiles": nc, "points_per_s": npts / dt})
-        same_calls = bool(np.array_equal(grids[0].delta_chi2, grids[1].delta_chi2))
-        warm_diff = float(np.max(np.abs(d.reshape(n, n) - grids[1].delta_chi2)))
-        entry = {
-            "n_mass": n, "n_coupling": n, "points": npts, "chunk": pkg_chunk,
-            "n_chunks": math.ceil(npts / pkg_chunk),
-            "evaluated_points": math.ceil(npts / pkg_chunk) * pkg_chunk,
-            "warm_chunk": chunk,
-            "warm_evaluated_points": math.ceil(npts / chunk) * chunk,
-            "call1": calls[0], "call2": calls[1],
-            "compile_s": calls[1]["compile_s"], "run_s": calls[1]["run_s"],
-            "points_per_s": calls[1]["points_per_s"],
-            "warm_first_pass": passes[0], "warm_second_pass": passes[1],
-            "warm_run_s": passes[1]["wall_s"], "warm_points_per_s": passes[1]["points_per_s"],
-            "all_converged": bool(np.all(grids[0].converged) and np.all(grids[1].converged)
-                                  and np.all(c)),
-            "calls_identical": same_calls, "warm_max_abs_diff": warm_diff,
-            "delta_chi2_min": float(grids[1].delta_chi2.min()),
-            "delta_chi2_max": float(grids[1].delta_chi2.max()),
-            "peak_rss_mb": peak_rss_mb(),
-        }
+        entry = {"n_mass": n, "n_coupling": n, "points": npts, "chunk": args.chunk,
+                 "methods": {}}
+        grids = {}
+        for method in methods:
+            calls, gr = [], []
+            for _ in range(2):
+                snap = counter.snapshot()
+                r = run_grid(measurements, model, masses, couplings, args.chunk, method)
+                nc, cs = counter.since(snap)
+                gr.append(r)
+                calls.append({"compile_s": r.compile_s, "run_s": r.run_s,
+                              "points_per_s": npts / r.run_s,
+                              "backend_compiles": nc, "backend_compile_s": cs,
+                              "backend_compile_durations_s": counter.durations_since(snap),
+                              "all_converged": bool(np.all(r.converged))})
+            grids[method] = gr[1].delta_chi2
+            entry["methods"][str(method)] = {
+                "call1": calls[0], "call2": calls[1],
+                "compile_s": calls[0]["compile_s"], "run_s": calls[1]["run_s"],
+                "points_per_s": calls[1]["points_per_s"],
+                "second_call_recompiled": calls[1]["backend_compiles"] > 0,
+                "all_converged": calls[0]["all_converged"] and calls[1]["all_converged"],
+                "calls_identical": bool(np.array_equal(gr[0].delta_chi2, gr[1].delta_chi2)),
+                "delta_chi2_min": float(gr[1].delta_chi2.min()),
+                "delta_chi2_max": float(gr[1].delta_chi2.max()),
+                "peak_rss_mb": peak_rss_mb(),
+            }
+            print(f"  {n}x{n} {method}: compile {calls[0]['compile_s']:.2f}/"
+                  f"{calls[1]['compile_s']:.2f} s, run {calls[0]['run_s']:.3f}/"
+                  f"{calls[1]['run_s']:.3f} s", flush=True)
+        # methods against each other on the whole grid (same tolerance as the baseline check)
+        if len(methods) > 1:
+            a, b = grids[methods[0]], grids[methods[1]]
+            entry["methods_max_abs_diff"] = float(np.max(np.abs(a - b)))
+            entry["methods_agree"] = bool(np.all(np.abs(a - b)
+                                                 <= np.maximum(REL_TOL * np.abs(b), ABS_TOL)))
+        entry["peak_rss_mb"] = peak_rss_mb()
         results.append(entry)
-        print(f"  {n}x{n}: compile {calls[0]['compile_s']:.2f}/{calls[1]['compile_s']:.2f} s, "
-              f"run {calls[0]['run_s']:.3f}/{calls[1]['run_s']:.3f} s, "
-              f"warm {passes[1]['wall_s']:.3f} s", flush=True)
 
     # --- 4. baseline timing ------------------------------------------------
     t0 = time.perf_counter()
     for m, g in zip(sm_, sg_, strict=True):
         baseline_delta_chi2(base, m, g)
     base_per_point = (time.perf_counter() - t0) / len(sm_)
-    reps = 20
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        jax.block_until_ready(warm_fn(jnp.asarray(sm_), jnp.asarray(sg_)))
-    pkg_sample_per_point = (time.perf_counter() - t0) / reps / len(sm_)
-    best = max(results, key=lambda e: e["points"])
-    pkg_per_point = best["run_s"] / best["points"]
-    pkg_warm_per_point = best["warm_run_s"] / best["points"]
-    baseline = {
-        "points": len(sm_), "setup_s": base_setup_s, "per_point_s": base_per_point,
-        "validation": rows, "input_checks": input_checks,
-        "package_sample_first_call_s": pkg_sample_first_s,
-        "package_sample_per_point_s": pkg_sample_per_point,
-        "package_grid_per_point_s": pkg_per_point,
-        "package_grid_warm_per_point_s": pkg_warm_per_point,
-        "ratio_grid_size": f"{best['n_mass']}x{best['n_coupling']}",
-        # speed ratio package/baseline = baseline time per point / package time per point
-        "speed_ratio_grid": base_per_point / pkg_per_point,
-        "speed_ratio_grid_warm": base_per_point / pkg_warm_per_point,
-        "speed_ratio_same_sample": base_per_point / pkg_sample_per_point,
-    }
+    largest = max(results, key=lambda e: e["points"])
+    ratios = {}
+    for method in methods:
+        per_point = largest["methods"][str(method)]["run_s"] / largest["points"]
+        ratios[str(method)] = {"package_per_point_s": per_point,
+                               "speed_ratio": base_per_point / per_point}
     for e in results:
-        e["speed_ratio_vs_baseline"] = base_per_point * e["points_per_s"]
+        for v in e["methods"].values():
+            v["speed_ratio_vs_baseline"] = base_per_point * v["points_per_s"]
+    baseline = {
+        "points": len(sm_), "setup_s": base_setup_s, "first_pass_s": base_first_s,
+        "per_point_s": base_per_point, "validation": rows,
+        "validation_grid_calls": validation_calls, "input_checks": input_checks,
+        "ratio_grid_size": f"{largest['n_mass']}x{largest['n_coupling']}",
+        "speed_ratio_definition": "baseline s/point / package s/point (call-2 run_s of the grid)",
+        "ratios": ratios,
+    }
 
     # --- 5. report -----------------------------------------------------------
     print()
     print(f"device {dev.platform}/{dev.device_kind}, jax {jax.__version__}, "
           f"{env['cpu_count']} CPUs; build_kernel x6 {build_s:.2f} s; "
           f"asimov_measurement x6 {asimov_s:.2f} s")
-    hdr = (f"{'grid':>8} {'points':>7} {'chunk':>6} {'evald':>6} | {'compile1':>8} {'run1':>7} "
-           f"{'#c1':>3} | {'compile2':>8} {'run2':>7} {'#c2':>3} | {'pts/s':>8} | "
-           f"{'wchunk':>6} {'warm run':>8} {'#cw':>3} {'pts/s':>8} | {'conv':>4} {'RSS MB':>7} {'xBase':>6}")
+    hdr = (f"{'grid':>8} {'points':>7} {'method':>10} | {'compile1':>8} {'run1':>7} {'#c1':>3} | "
+           f"{'compile2':>8} {'run2':>7} {'#c2':>3} | {'pts/s':>9} | {'conv':>4} {'RSS MB':>7} "
+           f"{'xBase':>6}")
     print(hdr)
     print("-" * len(hdr))
     for e in results:
-        c1, c2, w = e["call1"], e["call2"], e["warm_second_pass"]
-        print(f"{e['n_mass']:>3}x{e['n_coupling']:<4} {e['points']:>7} {e['chunk']:>6} "
-              f"{e['evaluated_points']:>6} | {c1['compile_s']:8.2f} {c1['run_s']:7.3f} "
-              f"{c1['backend_compiles']:>3} | {c2['compile_s']:8.2f} {c2['run_s']:7.3f} "
-              f"{c2['backend_compiles']:>3} | {e['points_per_s']:8.0f} | "
-              f"{e['warm_chunk']:>6} {w['wall_s']:8.3f} "
-              f"{w['backend_compiles']:>3} {w['points_per_s']:8.0f} | "
-              f"{'yes' if e['all_converged'] else 'NO':>4} {e['peak_rss_mb']:7.0f} "
-              f"{e['speed_ratio_vs_baseline']:6.0f}")
-    print("  compile/run in s (call 1 and 2 of scan.delta_chi2_grid); #c = XLA backend "
-          "compilations during the call;\n  pts/s = points / run2; warm = second chunked pass "
-          "through one long-lived jax.jit (no compilation expected);\n  evald = points actually "
-          "evaluated by the package (padded to whole chunks); wchunk = min(chunk, points)\n"
-          "  used by the warm path; xBase = pts/s x baseline s/point.")
-    print(f"baseline (NumPy/SciPy, {len(sm_)} points): {base_per_point * 1e3:.1f} ms/point; "
-          f"package {best['n_mass']}x{best['n_coupling']} grid: {pkg_per_point * 1e6:.1f} us/point "
-          f"(warm {pkg_warm_per_point * 1e6:.1f}); speed ratio package/baseline = "
-          f"{baseline['speed_ratio_grid']:.0f}x (warm {baseline['speed_ratio_grid_warm']:.0f}x; "
-          f"on the {len(sm_)}-point sample itself {baseline['speed_ratio_same_sample']:.0f}x)")
+        for method, v in e["methods"].items():
+            c1, c2 = v["call1"], v["call2"]
+            print(f"{e['n_mass']:>3}x{e['n_coupling']:<4} {e['points']:>7} {method:>10} | "
+                  f"{c1['compile_s']:8.2f} {c1['run_s']:7.3f} {c1['backend_compiles']:>3} | "
+                  f"{c2['compile_s']:8.2f} {c2['run_s']:7.3f} {c2['backend_compiles']:>3} | "
+                  f"{v['points_per_s']:9.0f} | {'yes' if v['all_converged'] else 'NO':>4} "
+                  f"{v['peak_rss_mb']:7.0f} {v['speed_ratio_vs_baseline']:6.0f}")
+    print("  compile/run [s] of call 1 and call 2 of scan.delta_chi2_grid (GridResult.compile_s, "
+          ".run_s);\n  #c = XLA backend compilations during the call; pts/s = points / run2; "
+          "conv = every point converged;\n  RSS = process peak so far; xBase = speed ratio "
+          "package/baseline = pts/s x baseline s/point.")
+    print(f"baseline (NumPy/SciPy, {len(sm_)} points): {base_per_point * 1e3:.2f} ms/point")
+    for method, r in ratios.items():
+        print(f"package {baseline['ratio_grid_size']} {method}: {r['package_per_point_s'] * 1e6:.1f} "
+              f"us/point -> speed ratio package/baseline {r['speed_ratio']:.0f}x")
     for e in results:
-        if e["call2"]["backend_compiles"] > 0:
-            print(f"note: {e['n_mass']}x{e['n_coupling']}: the second delta_chi2_grid call "
-                  f"compiled again ({e['call2']['backend_compiles']} XLA compilations, "
-                  f"{e['call2']['compile_s']:.2f} s)")
-        if not e["all_converged"]:
-            print(f"WARNING: {e['n_mass']}x{e['n_coupling']}: not all points converged")
+        if "methods_agree" in e:
+            print(f"{e['n_mass']}x{e['n_coupling']}: methods agree: {e['methods_agree']} "
+                  f"(max |diff| {e['methods_max_abs_diff']:.2e})")
+        for method, v in e["methods"].items():
+            if v["second_call_recompiled"]:
+                print(f"note: {e['n_mass']}x{e['n_coupling']} {method}: the second call compiled "
+                      f"again ({v['call2']['backend_compiles']} XLA compilations)")
+            if not v["all_converged"]:
+                print(f"WARNING: {e['n_mass']}x{e['n_coupling']} {method}: not all points converged")
 
     env["loadavg_end"] = _loadavg()
     busy = max((env["loadavg_start"] or [0])[0], (env["loadavg_end"] or [0])[0])
@@ -526,29 +538,16 @@ def main(argv=None):
         print(f"WARNING: 1-min load average {busy:.1f} on {env['cpu_count']} CPUs: other "
               "processes were running, timings are inflated and noisy")
     out = {"env": env, "build_kernels_s": build_s, "asimov_measurements_s": asimov_s,
-           "model": "universal", "presets": list(PRESETS),
+           "model": "universal", "presets": list(PRESETS), "grid_methods": methods,
            "mass_range_mev": MASS_RANGE_MEV, "coupling_range": COUPLING_RANGE,
            "sizes": results, "baseline": baseline, "peak_rss_mb": peak_rss_mb()}
     path = Path(args.out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {path}")
-    return 0 if all(e["all_converged"] for e in results) else 2
-
-
-def _loadavg():
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:  # pragma: no cover
-        return None
-
-
-def _jaxlib_version():
-    try:
-        import jaxlib
-        return jaxlib.__version__
-    except Exception:  # pragma: no cover
-        return None
+    ok = all(v["all_converged"] for e in results for v in e["methods"].values())
+    ok &= all(e.get("methods_agree", True) for e in results)
+    return 0 if ok else 2
 
 
 if __name__ == "__main__":

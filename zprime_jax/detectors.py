@@ -97,3 +97,20 @@ def flat_background(total_counts: float, edges) -> np.ndarray:
     edges = np.asarray(edges)
     widths = np.diff(edges)
     return total_counts * widths / (edges[-1] - edges[0])
+
+
+def gas_molecules(density_coefficient: float, pressure_torr, volume_m3: float):
+    """Molecules in a gas volume (light-mediator paper eq. 3.3).
+
+    rho = density_coefficient * m_molar * P  [kg/m^3] with m_molar in g/mol and P
+    in Torr, so the number of moles per m^3 is density_coefficient * 1e3 * P,
+    independent of the molar mass. Differentiable in ``pressure_torr``.
+    """
+    from .constants import AVOGADRO
+
+    return density_coefficient * 1e3 * pressure_torr * volume_m3 * AVOGADRO
+
+
+def pressure_threshold_kev(threshold_at_reference_kev: float, pressure_torr, reference_torr: float = 40.0):
+    """E_th = f_i * P / (40 Torr) keV (eq. 3.4); linear in the pressure."""
+    return threshold_at_reference_kev * pressure_torr / reference_torr

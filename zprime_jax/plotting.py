@@ -86,3 +86,31 @@ def spectrum_figure(path, name: str, edges_kev, signal, background, sm=None):
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def pressure_figure(path, scan: dict):
+    """SM events versus pressure with the per-target parts (light-mediator paper Fig. 1)."""
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
+    p = scan["pressure_torr"]
+    ax.plot(p, scan["total"], color="black", lw=1.8, label="total")
+    styles = {"C12": ("tab:blue", "carbon"), "S32": ("tab:orange", "sulfur (x2 per CS$_2$)")}
+    for name, counts in scan["by_target"].items():
+        colour, label = styles.get(name, (None, name))
+        ax.plot(p, counts, lw=1.4, color=colour, label=label)
+    if scan.get("crossover_torr"):
+        ax.axvline(scan["crossover_torr"], color="0.5", lw=1.0,
+                   label=f"C = S at {scan['crossover_torr']:.0f} Torr")
+    if scan.get("max_torr"):
+        ax.axvline(scan["max_torr"], color="tab:red", lw=1.0, ls="--",
+                   label=f"maximum at {scan['max_torr']:.0f} Torr")
+    ax.set_xscale("log")
+    ax.set_xlabel("pressure [Torr]")
+    ax.set_ylabel("SM CE$\\nu$NS events (7 years)")
+    ax.set_title(r"$\nu$BDX-DRIFT, CS$_2$, 10 m$^3$")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -21,6 +21,7 @@ independent SciPy double integral to 1e-6 relative.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -33,10 +34,10 @@ from . import detectors
 from .constants import DAYS_PER_YEAR, G_FERMI_MEV2, KEV_PER_MEV, MEV2_TO_CM2
 from .cross_sections import max_recoil_mev, momentum_transfer_mev
 from .experiments import ExperimentSpec, SpecError, load_experiment
-from .fluxes import FluxComponent, folded_kinematic_weight, pion_dar_source
+from .fluxes import LBNF_COLUMNS, FluxComponent, folded_kinematic_weight, lbnf_source, pion_dar_source
 from .form_factors import FORM_FACTORS
 from .models import FLAVOURS
-from .nuclei import target_counts
+from .nuclei import material_composition, target_counts
 
 NODES_PER_SEGMENT = 12
 
@@ -97,9 +98,15 @@ jax.tree_util.register_dataclass(
 def source_components(spec: ExperimentSpec) -> tuple[FluxComponent, ...]:
     """The flux components of the experiment's source over its exposure."""
     src = spec.source
+    protons = src.protons_per_year * spec.detector.exposure_years
     if src.kind == "pion-dar":
-        protons = src.protons_per_year * spec.detector.exposure_years
         return pion_dar_source(src.nu_per_proton_per_flavour, protons, src.distance_m)
+    if src.kind == "lbnf-beam-dump":
+        flavours = LBNF_COLUMNS if src.flavours == "all" else ("nu_mu",)
+        try:
+            return lbnf_source(protons, flavours, src.max_energy_gev, src.flux_table)
+        except (ValueError, FileNotFoundError) as err:
+            raise SpecError(f"source: {err}") from None
     raise SpecError(f"source.kind: no flux builder for {src.kind!r}")
 
 
@@ -153,7 +160,7 @@ def kinematic_end_points_kev(spec: ExperimentSpec) -> dict[str, float]:
 
 
 @functools.partial(jax.jit, static_argnums=(3, 4, 5, 6, 7, 8, 9, 10, 11, 12))
-def _target_arrays(e_r, quad_w, edges, comps, flavours, m_t, radius_fm, n_targets,
+def _target_arrays(e_r, quad_w, edges, comps, flavours, m_t, isotope, n_targets,
                    smearing, e_th, sigma0, acceptance, form_factor_name):
     """Node arrays of one target (jitted: eager dispatch of these ops is slow)."""
     q = momentum_transfer_mev(e_r, m_t)
@@ -166,7 +173,7 @@ def _target_arrays(e_r, quad_w, edges, comps, flavours, m_t, radius_fm, n_target
         resp = detectors.bin_probabilities(e_r, edges, e_th, sigma0)
     else:
         resp = detectors.window_indicator(e_r, edges)
-    ff = FORM_FACTORS[form_factor_name](q, radius_fm)
+    ff = FORM_FACTORS[form_factor_name](q, isotope)
     return dict(e_r=e_r, q=q, ff=ff, weight=weight, resp=acceptance * resp)
 
 
@@ -184,6 +191,8 @@ def build_kernel(spec: ExperimentSpec | str, nodes_per_segment: int = NODES_PER_
                            "building kernels (float32 cannot resolve Delta chi^2 ~ 1 on 1e5 counts)")
     if isinstance(spec, str):
         spec = load_experiment(spec)
+    if spec.detector.kind == "gas-tpc":
+        return build_gas_tpc_kernel(spec, spec.detector.pressure_torr)
     det = spec.detector
     comps = source_components(spec)
     flavours = tuple(dict.fromkeys(c.flavour for c in comps))
@@ -223,7 +232,7 @@ def build_kernel(spec: ExperimentSpec | str, nodes_per_segment: int = NODES_PER_
             breaks = _recoil_breaks(true_lo, hi, list(edges) + ends)
             nodes, qw = _gauss_legendre_nodes(_subdivide(breaks, max_width), nodes_per_segment)
         arrays = _target_arrays(jnp.asarray(nodes), jnp.asarray(qw), jnp.asarray(edges),
-                                comps, flavours, m_t, iso.rms_charge_radius_fm, n_targets,
+                                comps, flavours, m_t, iso, n_targets,
                                 det.smearing, e_th, sigma0, det.acceptance, det.form_factor)
         per_target.append(dict(arrays, iso=iso))
 
@@ -251,6 +260,67 @@ def build_kernel(spec: ExperimentSpec | str, nodes_per_segment: int = NODES_PER_
         sigma_signal=spec.statistics.sigma_signal,
         sigma_background=spec.statistics.sigma_background,
     )
+
+
+GAS_TPC_SEGMENTS = 24   # log-spaced recoil segments from threshold to window edge
+
+
+def build_gas_tpc_kernel(spec: ExperimentSpec, pressure_torr, nodes_per_segment: int = NODES_PER_SEGMENT,
+                         sm_model=None) -> RateKernel:
+    """Kernel of a gas TPC at pressure P, differentiable in P (eqs. 3.3-3.5).
+
+    Unlike :func:`build_kernel`, every array here is a jnp function of
+    ``pressure_torr`` (which may be a tracer), so ``jax.grad`` of counts,
+    Delta chi^2 or limits with respect to the pressure works end to end.
+    Recoil nodes per target follow the threshold: E = E_th(P) r^t with
+    r = E_max/E_th(P) and t on a fixed composite Gauss-Legendre rule
+    (``GAS_TPC_SEGMENTS`` x ``nodes_per_segment``); a segment spans at most a
+    factor r^(1/24) (< 1.5 for P >= 1 Torr). The background is
+    ``background_fraction`` x the SM count at the same pressure.
+    """
+    from .models import MODELS
+
+    det = spec.detector
+    comps = source_components(spec)
+    flavours = tuple(dict.fromkeys(c.flavour for c in comps))
+    composition = material_composition(det.material, det.isotopes)
+    thresholds = dict(det.thresholds_kev_at_reference)
+    p = jnp.asarray(pressure_torr, dtype=float)
+    molecules = detectors.gas_molecules(det.density_coefficient, p, det.volume_m3)   # eq. 3.3
+    e_max = det.window_max_kev / KEV_PER_MEV
+    t, wt = _gauss_legendre_nodes(np.linspace(0.0, 1.0, GAS_TPC_SEGMENTS + 1), nodes_per_segment)
+    t, wt = jnp.asarray(t), jnp.asarray(wt)
+    e_r, q, ff, weight, e_th_all = [], [], [], [], []
+    for iso, per_molecule in composition.items():
+        m_t = iso.mass_mev
+        e_th = detectors.pressure_threshold_kev(thresholds[iso.name], p, det.reference_pressure_torr) \
+            / KEV_PER_MEV                                                                 # eq. 3.4
+        log_r = jnp.log(e_max / e_th)
+        e = e_th * jnp.exp(t * log_r)
+        quad_w = wt * e * log_r                                               # dE = E ln r dt
+        q_t = momentum_transfer_mev(e, m_t)
+        scale = per_molecule * molecules * G_FERMI_MEV2**2 * m_t / math.pi * MEV2_TO_CM2 * quad_w
+        weight.append(jnp.stack([
+            sum(c.fluence_per_cm2 * folded_kinematic_weight(c, e, m_t) for c in comps if c.flavour == f)
+            * scale for f in flavours]))
+        e_r.append(e)
+        q.append(q_t)
+        ff.append(FORM_FACTORS[det.form_factor](q_t, iso))
+        e_th_all.append(e_th)
+    n_t = len(e_r)
+    kernel = RateKernel(
+        e_r_mev=jnp.stack(e_r), q_mev=jnp.stack(q), form_factor=jnp.stack(ff),
+        Z=jnp.asarray([float(i.Z) for i in composition]), N=jnp.asarray([float(i.N) for i in composition]),
+        weight=jnp.stack(weight, axis=1),
+        response=det.acceptance * jnp.ones((n_t, 1, t.shape[0])),
+        background=jnp.zeros(1),
+        edges_kev=jnp.stack([jnp.min(jnp.stack(e_th_all)) * KEV_PER_MEV, jnp.asarray(det.window_max_kev)]),
+        name=spec.name, targets=tuple(i.name for i in composition), flavours=flavours,
+        flavour_index=tuple(FLAVOURS.index(f) for f in flavours),
+        sigma_signal=spec.statistics.sigma_signal, sigma_background=spec.statistics.sigma_background,
+    )
+    sm = expected_counts(None, kernel, MODELS["sm"] if sm_model is None else sm_model)
+    return dataclasses.replace(kernel, background=det.background_fraction * sm)
 
 
 def coherent_charge_squared(params, kernel: RateKernel, model):
