@@ -47,6 +47,16 @@ def _pair(text: str, option: str, positive: bool = True) -> tuple[float, float]:
     return lo, hi
 
 
+def _grid_shape(text: str, option: str = "--grid") -> tuple[int, int]:
+    try:
+        a, b = (int(x) for x in text.split(","))
+    except ValueError:
+        raise UsageError(f"{option}: expected two integers N1,N2, got {text!r}") from None
+    if a < 2 or b < 2:
+        raise UsageError(f"{option}: need at least 2 points per axis, got {a},{b}")
+    return a, b
+
+
 def delta_chi2_for_cl(cl: float) -> float:
     """Delta chi^2 for a two-sided CL with one parameter (0.9 -> 2.7055)."""
     if not 0 < cl < 1:
@@ -86,11 +96,32 @@ def _model(args):
     return get_model(args.model, getattr(args, "sin2w", None))
 
 
+def _cos_beta(args):
+    """cos beta from --cos-beta or --beta [rad, in [0, pi]] (None if neither)."""
+    if getattr(args, "beta", None) is not None:
+        if getattr(args, "cos_beta", None) is not None:
+            raise UsageError("--beta and --cos-beta: give one of them")
+        if not 0.0 <= args.beta <= math.pi:
+            raise UsageError(f"--beta: must lie in [0, pi] (sin beta >= 0), got {args.beta}")
+        return math.cos(args.beta)
+    c = getattr(args, "cos_beta", None)
+    if c is not None and not -1.0 <= c <= 1.0:
+        raise UsageError(f"--cos-beta: must lie in [-1, 1], got {c}")
+    return c
+
+
 def _params(args, model):
-    from .models import LightZPrime
+    from .models import HEAVY_MODELS, HeavyZPrime, LightZPrime
 
     if model.name == "sm":
         return None
+    if model.name in HEAVY_MODELS:
+        if args.mass_gev is None or not (math.isfinite(args.mass_gev) and args.mass_gev > 0):
+            raise UsageError(f"--mass-gev: must be > 0 for --model {model.name}, got {args.mass_gev}")
+        cb = _cos_beta(args)
+        if model.name == "e6" and cb is None:
+            raise UsageError("--cos-beta (or --beta): required for --model e6")
+        return HeavyZPrime(args.mass_gev, float("nan") if cb is None else cb)
     if args.mass_mev is None or args.coupling is None:
         raise UsageError(f"--mass-mev and --coupling are required for --model {model.name}")
     if not (math.isfinite(args.mass_mev) and args.mass_mev > 0):
@@ -128,7 +159,9 @@ def cmd_rates(args):
         "experiment": kernel.name,
         "model": model.name,
         "pressure_torr": getattr(spec.detector, "pressure_torr", None),
-        "params": None if params is None else {"mass_mev": args.mass_mev, "coupling": args.coupling},
+        "params": None if params is None else (
+            {"mass_mev": args.mass_mev, "coupling": args.coupling} if args.mass_mev is not None
+            else {"mass_gev": args.mass_gev, "cos_beta": _cos_beta(args)}),
         "total": float(signal.sum()),
         "sm_total": float(sm.sum()),
         "background_total": float(np.sum(kernel.background)),
@@ -170,8 +203,11 @@ def cmd_sensitivity(args):
     from .rates import build_kernel
 
     model = _model(args)
-    if model.name == "sm":
-        raise UsageError("--model: choose a Z' model (universal, b-l, lmu-ltau), not 'sm'")
+    from .models import LIGHT_MODELS
+
+    if model.name not in LIGHT_MODELS:
+        raise UsageError(f"--model: sensitivity takes a light Z' model {LIGHT_MODELS}; "
+                         "use 'mass-limit' for lr and e6 models")
     names = _experiments(args.experiment)
     masses = _float_list(args.masses_mev, "--masses-mev")
     if any(not (math.isfinite(m) and m > 0) for m in masses):
@@ -200,7 +236,7 @@ def cmd_sensitivity(args):
 
     want_grid = args.grid is not None or args.out is not None
     if want_grid:
-        nm, ng = (int(x) for x in _pair(args.grid or "100,300", "--grid"))
+        nm, ng = _grid_shape(args.grid or "100,300")
         m_range = _pair(args.mass_range_mev, "--mass-range-mev") if args.mass_range_mev else \
             (min(masses), max(masses)) if len(masses) > 1 and min(masses) < max(masses) else (1.0, 1e3)
         grid_masses = np.logspace(*np.log10(m_range), nm)
@@ -316,6 +352,140 @@ def cmd_pressure_scan(args):
     return out
 
 
+def _heavy_setup(args):
+    """Model, cos beta, experiment names and their measurements for heavy-Z' commands."""
+    from . import heavy
+    from .models import HEAVY_MODELS
+    from .rates import build_kernel
+
+    model = _model(args)
+    if model.name not in HEAVY_MODELS:
+        raise UsageError(f"--model: must be one of {HEAVY_MODELS}, got {model.name!r}")
+    cb = _cos_beta(args)
+    if model.name == "e6" and cb is None and not getattr(args, "plane", False):
+        raise UsageError("--cos-beta (or --beta): required for --model e6")
+    names = _experiments(args.experiment)
+    if args.luminosity_ratio is not None and not args.luminosity_ratio > 0:
+        raise UsageError(f"--luminosity-ratio: must be > 0, got {args.luminosity_ratio}")
+    for opt in ("sigma_stat", "sigma_sys"):
+        v = getattr(args, opt)
+        if v is not None and not v > 0:
+            raise UsageError(f"--{opt.replace('_', '-')}: must be > 0, got {v}")
+    ms = {n: heavy.measurement(build_kernel(_load(n)), form=args.chi2, sigma_stat=args.sigma_stat,
+                               sigma_sys=args.sigma_sys, luminosity_ratio=args.luminosity_ratio or 1.0)
+          for n in names}
+    level = args.delta_chi2 if args.delta_chi2 is not None else delta_chi2_for_cl(args.cl)
+    mass_range = _pair(args.mass_range_gev, "--mass-range-gev")
+    return model, (0.0 if cb is None else cb), names, ms, level, mass_range
+
+
+def cmd_mass_limit(args):
+    from . import heavy
+
+    model, cb, names, ms, level, mass_range = _heavy_setup(args)
+    res = heavy.mass_limit(tuple(ms.values()), model, cb, level=level, mass_range_gev=mass_range)
+    out = {"model": model.name, "cl": args.cl, "delta_chi2": level, "mass_limit_gev": res["mass_limit_gev"],
+           "experiments": names, "cos_beta": cb if model.name == "e6" else None,
+           "chi2_forms": {n: m.form for n, m in ms.items()}}
+    if res["above_range"]:
+        out["warnings"] = [f"excluded up to the top of the mass range {mass_range[1]} GeV"]
+    per = {}
+    if len(names) > 1 or args.out:
+        per = {n: heavy.mass_limit((m,), model, cb, level=level, mass_range_gev=mass_range) for n, m in ms.items()}
+        out["per_experiment"] = {n: r["mass_limit_gev"] for n, r in per.items()}
+    if args.out:
+        from .plotting import mass_profile_figure
+
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        curves = {n: (r["masses_gev"], r["delta_chi2"]) for n, r in per.items()}
+        if len(names) > 1:
+            curves["combined"] = (res["masses_gev"], res["delta_chi2"])
+        out["plot"] = str(mass_profile_figure(folder / f"mass_profile_{model.name}.png", model.name, curves, level))
+        rows = [[f"{m:.8g}", *[f"{c[1][i]:.8g}" for c in curves.values()]]
+                for i, m in enumerate(res["masses_gev"])]
+        out["csv"] = _write_csv(folder / f"mass_profile_{model.name}.csv", ["mass_gev", *curves], rows)
+    if not args.json:
+        lim = out["mass_limit_gev"]
+        print(f"{model.name}: {100 * args.cl:.0f}% CL lower limit on M_Z' "
+              f"{'none (no sensitivity)' if lim is None else f'{lim:.1f} GeV'} ({', '.join(names)})")
+        for n, v in out.get("per_experiment", {}).items():
+            print(f"  {n:<14} {'-' if v is None else f'{v:.1f} GeV'}")
+    return out
+
+
+def cmd_limit_scan(args):
+    from . import heavy
+
+    model, cb, names, ms, level, mass_range = _heavy_setup(args)
+    values = _float_list(args.values, "--values")
+    if any(not v > 0 for v in values):
+        raise UsageError(f"--values: every value must be > 0, got {values}")
+    limits = {}
+    for n, m in ms.items():
+        row = []
+        for v in values:
+            mm = heavy.with_uncertainty((m,), v) if args.parameter == "uncertainty" else \
+                heavy.with_luminosity((m,), v)
+            row.append(heavy.mass_limit(mm, model, cb, level=level, mass_range_gev=mass_range)["mass_limit_gev"])
+        limits[n] = row
+    out = {"model": model.name, "parameter": args.parameter, "values": values, "mass_limit_gev": limits,
+           "cl": args.cl, "delta_chi2": level}
+    if args.out:
+        from .plotting import limit_scan_figure
+
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        out["plot"] = str(limit_scan_figure(folder / f"limit_vs_{args.parameter}_{model.name}.png",
+                                            model.name, args.parameter, values, limits))
+        out["csv"] = _write_csv(folder / f"limit_vs_{args.parameter}_{model.name}.csv", [args.parameter, *limits],
+                                [[v, *["" if limits[n][i] is None else limits[n][i] for n in limits]]
+                                 for i, v in enumerate(values)])
+    if not args.json:
+        for n, row in limits.items():
+            print(f"{n:<14} " + "  ".join("-" if x is None else f"{x:.1f}" for x in row))
+    return out
+
+
+def cmd_e6_plane(args):
+    import jax.numpy as jnp
+    import numpy as np
+
+    from . import heavy
+    from .models import get_model
+
+    args.model = "e6"
+    args.plane = True
+    model, _cb, names, ms, level, mass_range = _heavy_setup(args)
+    nc, nm = _grid_shape(args.grid)
+    cos_betas = np.linspace(-1.0, 1.0, nc)
+    masses = np.logspace(*np.log10(mass_range), nm)
+    import time
+
+    t0 = time.perf_counter()
+    d = np.asarray(heavy.delta_chi2_plane(tuple(ms.values()), get_model("e6"), jnp.asarray(cos_betas),
+                                          jnp.asarray(masses)))
+    run_s = time.perf_counter() - t0
+    excluded = d >= level
+    # the mass limit at each cos beta: the largest excluded mass on the grid
+    limit = [float(masses[np.nonzero(row)[0].max()]) if row.any() else None for row in excluded]
+    out = {"model": "e6", "experiments": names, "cl": args.cl, "delta_chi2": level, "grid": [nc, nm],
+           "cos_beta": cos_betas.tolist(), "mass_limit_gev": limit, "seconds": run_s}
+    if args.out:
+        from .plotting import e6_plane_figure
+
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        label = "+".join(names) if len(names) <= 3 else f"{len(names)} experiments"
+        out["plot"] = str(e6_plane_figure(folder / "e6_plane.png", cos_betas, masses, d, level, label))
+        out["csv"] = _write_csv(folder / "e6_plane_limits.csv", ["cos_beta", "mass_limit_gev"],
+                                [[c, "" if m is None else m] for c, m in zip(cos_betas, limit)])
+    if not args.json:
+        print(f"E6 (cos beta, M) plane on {nc}x{nm} in {run_s:.2f} s; strongest limit "
+              f"{max((x for x in limit if x), default=float('nan')):.0f} GeV")
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="zprime-jax", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -334,6 +504,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--model", default="sm")
     sp.add_argument("--mass-mev", type=float)
     sp.add_argument("--coupling", type=float)
+    sp.add_argument("--mass-gev", type=float, help="heavy Z' mass [GeV] (lr, e6-*)")
+    sp.add_argument("--beta", type=float, help="E6 mixing angle beta [rad] in [0, pi]")
+    sp.add_argument("--cos-beta", type=float, help="cos beta of the E6 model")
     sp.add_argument("--sin2w", type=float, help="sin^2 theta_W (default 0.23857)")
     sp.add_argument("--pressure-torr", type=float, help="gas pressure of a gas-TPC experiment [Torr]")
     sp.add_argument("--out", help="folder for a spectrum plot and JSON")
@@ -354,6 +527,42 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--pressure-torr", type=float, help="gas pressure of gas-TPC experiments [Torr]")
     sp.add_argument("--out", help="folder for the plot and CSV files")
     sp.set_defaults(func=cmd_sensitivity)
+
+    def heavy_common(sp, model=True):
+        sp.add_argument("--experiment", action="append", required=True,
+                        help="preset name or .toml path; repeat to combine (chi^2 summed)")
+        if model:
+            sp.add_argument("--model", required=True, help="lr, e6-chi, e6-eta, e6-psi or e6")
+            sp.add_argument("--cos-beta", type=float, help="cos beta for --model e6")
+            sp.add_argument("--beta", type=float, help="beta [rad] in [0, pi] for --model e6")
+        sp.add_argument("--cl", type=float, default=0.9)
+        sp.add_argument("--delta-chi2", type=float, help="override the Delta chi^2 level")
+        sp.add_argument("--chi2", choices=["coherent-2017", "projection", "projection-alt"],
+                        help="chi^2 form (default: the preset's own)")
+        sp.add_argument("--sigma-stat", type=float, help="sigma_stat of eq. 22 (default 0.2)")
+        sp.add_argument("--sigma-sys", type=float, help="sigma_sys of eq. 22 (default 0.2)")
+        sp.add_argument("--luminosity-ratio", type=float, help="F'/F (default 1)")
+        sp.add_argument("--mass-range-gev", default="10,100000", help="LO,HI of the mass scan")
+        sp.add_argument("--sin2w", type=float)
+        sp.add_argument("--out", help="folder for plots and CSV")
+
+    sp = sub.add_parser("mass-limit", help="lower limit on a heavy Z' mass (heavy-Z' paper Table III)")
+    common(sp)
+    heavy_common(sp)
+    sp.set_defaults(func=cmd_mass_limit)
+
+    sp = sub.add_parser("limit-scan", help="mass limit versus uncertainty or luminosity (Figs. 2, 3)")
+    common(sp)
+    heavy_common(sp)
+    sp.add_argument("--parameter", choices=["uncertainty", "luminosity"], required=True)
+    sp.add_argument("--values", required=True, help="comma-separated sigma_stat = sigma_sys or F'/F values")
+    sp.set_defaults(func=cmd_limit_scan)
+
+    sp = sub.add_parser("e6-plane", help="90%% CL region in the (cos beta, M_Z') plane (Fig. 5)")
+    common(sp)
+    heavy_common(sp, model=False)
+    sp.add_argument("--grid", default="201,201", help="NC,NM grid in cos beta and log M")
+    sp.set_defaults(func=cmd_e6_plane, model="e6", cos_beta=None, beta=None)
 
     sp = sub.add_parser("optimize-pressure", help="gradient-based optimal pressure of a gas TPC")
     common(sp)

@@ -114,3 +114,74 @@ def pressure_figure(path, scan: dict):
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+HEAVY_TITLES = {"lr": "Left-Right", "e6-chi": r"E$_6$ $\chi$", "e6-eta": r"E$_6$ $\eta$",
+                "e6-psi": r"E$_6$ $\psi$", "e6": r"E$_6$"}
+
+
+def mass_profile_figure(path, model_name: str, curves: dict, level: float):
+    """Delta chi^2 versus M_Z' (heavy-Z' paper Fig. 1)."""
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
+    for label, (m, d) in curves.items():
+        ax.plot(m, d, lw=1.6, ls="--" if label == "combined" else "-", label=label,
+                color="black" if label == "combined" else None)
+    ax.axhline(level, color="0.4", lw=1.0, ls=":", label=rf"$\Delta\chi^2$ = {level:.2f}")
+    ax.set_xscale("log")
+    ax.set_xlim(min(m[0] for m, _ in curves.values()), 2e3)
+    ax.set_ylim(0, 10)
+    ax.set_xlabel(r"$M_{Z'}$ [GeV]")
+    ax.set_ylabel(r"$\Delta\chi^2$")
+    ax.set_title(HEAVY_TITLES.get(model_name, model_name))
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def limit_scan_figure(path, model_name: str, parameter: str, values, limits: dict):
+    """Mass limit versus sigma_stat = sigma_sys (Fig. 2) or F'/F (Fig. 3)."""
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
+    for label, row in limits.items():
+        ax.plot(values, [np.nan if x is None else x for x in row], marker="o", ms=3, lw=1.4, label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel(r"$\sigma_{stat} = \sigma_{sys}$" if parameter == "uncertainty"
+                  else r"$\mathcal{F}'/\mathcal{F}$")
+    ax.set_ylabel(r"90% CL limit on $M_{Z'}$ [GeV]")
+    ax.set_title(HEAVY_TITLES.get(model_name, model_name))
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def e6_plane_figure(path, cos_betas, masses_gev, delta_chi2, level: float, label: str):
+    """Excluded region in the (cos beta, M_Z') plane (heavy-Z' paper Fig. 5)."""
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
+    ax.contourf(cos_betas, masses_gev, (np.asarray(delta_chi2) >= level).T.astype(float),
+                levels=[0.5, 1.5], colors=["tab:blue"], alpha=0.35)
+    ax.contour(cos_betas, masses_gev, np.asarray(delta_chi2).T, levels=[level], colors=["tab:blue"])
+    excluded_rows = np.asarray(delta_chi2) >= level
+    top = masses_gev[-1]
+    if excluded_rows.any():
+        top = min(top, 3.0 * masses_gev[np.nonzero(excluded_rows.any(axis=0))[0].max()])
+    ax.set_ylim(masses_gev[0], top)
+    for name, c in ((r"$\chi$", 1.0), (r"$\psi$", 0.0), (r"$\eta$", (3 / 8) ** 0.5)):
+        ax.axvline(c, color="0.5", lw=0.8, ls=":")
+        ax.text(c - 0.02, 0.95 * top, name, ha="right", va="top", fontsize=9)
+    ax.axvline(-(5 / 32) ** 0.5, color="tab:red", lw=0.8, ls="--")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"$\cos\beta$")
+    ax.set_ylabel(r"$M_{Z'}$ [GeV]")
+    ax.set_title(f"90% CL excluded (shaded): {label}")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
