@@ -128,14 +128,14 @@ def delta_chi2_grid(measurements, model, masses_mev, couplings, chunk: int = 204
     gs = np.asarray(couplings, dtype=float)
     ms = tuple(measurements)
     if method == "polynomial":
-        rows = max(1, chunk // gs.size)
+        rows = min(max(1, chunk // gs.size), masses.size)   # no padding beyond the grid
         (d, conv), (c_s, r_s) = chunked_map(_grid_rows, (masses,), rows, static=(jnp.asarray(gs), ms, model),
                                             label="grid", progress=progress)
         return GridResult(masses, gs, d, conv, c_s, r_s)
     if method != "general":
         raise ValueError(f"method: must be 'polynomial' or 'general', got {method!r}")
     mm, gg = np.meshgrid(masses, gs, indexing="ij")
-    (d, conv), (c_s, r_s) = chunked_map(_grid_chunk, (mm.ravel(), gg.ravel()), chunk,
+    (d, conv), (c_s, r_s) = chunked_map(_grid_chunk, (mm.ravel(), gg.ravel()), min(chunk, mm.size),
                                         static=(ms, model), label="grid", progress=progress)
     return GridResult(masses, gs, d.reshape(mm.shape), conv.reshape(mm.shape), c_s, r_s)
 
