@@ -1,6 +1,5 @@
 """Heavy-Z' statistics (heavy-Z' paper eqs. 21-22), mass limits and their gradients."""
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -102,7 +101,7 @@ def test_mass_limit_gradient_matches_finite_difference(csi):
     grads = heavy.mass_limit_gradient(ms, model, 0.0, lim)
     h = 1e-4
     for field in ("sigma_1", "sigma_2"):
-        def limit_at(delta):
+        def limit_at(delta, field=field):
             from dataclasses import replace
             m = replace(ms[0], **{field: getattr(ms[0], field) + delta})
             return heavy.mass_limit((m,), model)["mass_limit_gev"]
@@ -125,3 +124,23 @@ def test_plane_is_one_vmapped_call_and_matches_pointwise(ar):
     size = heavy.delta_chi2_plane._cache_size()
     heavy.delta_chi2_plane(ms, MODELS["e6"], cbs * 0.9, masses * 1.1)
     assert heavy.delta_chi2_plane._cache_size() == size                 # no recompilation
+
+
+# Heavy-Z' paper Table III (90% CL mass limits, GeV) for a few presets.
+TABLE_III = {
+    "coherent-csi": {"e6-chi": 183, "e6-eta": 144, "lr": 110},
+    "coherent-lar": {"e6-chi": 220, "e6-eta": 170, "lr": 124},
+    "conus": {"e6-chi": 218, "e6-eta": 169, "lr": 125},
+}
+
+
+@pytest.mark.parametrize("preset", sorted(TABLE_III))
+def test_table_iii_reproduced(preset):
+    m = (heavy.measurement(build_kernel(preset)),)
+    for model, paper in TABLE_III[preset].items():
+        ours = heavy.mass_limit(m, MODELS[model])["mass_limit_gev"]
+        # 7%: our COHERENT-CsI SM prediction (179 events with the radiative couplings)
+        # differs from the paper's, which shifts the eq. 21 fit (largest deviation,
+        # chi model: +6.4%); the projections are sigma_sys-dominated and agree to ~3%
+        assert ours == pytest.approx(paper, rel=0.07), (model, ours, paper)
+    assert heavy.mass_limit(m, MODELS["e6-psi"])["mass_limit_gev"] is None   # "-" in Table III

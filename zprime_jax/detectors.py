@@ -114,3 +114,102 @@ def gas_molecules(density_coefficient: float, pressure_torr, volume_m3: float):
 def pressure_threshold_kev(threshold_at_reference_kev: float, pressure_torr, reference_torr: float = 40.0):
     """E_th = f_i * P / (40 Torr) keV (eq. 3.4); linear in the pressure."""
     return threshold_at_reference_kev * pressure_torr / reference_torr
+
+
+# --- efficiency functions of the heavy-Z' paper (Miranda et al. 2020, Table II) ---
+#
+# A detector's ``acceptance`` is either a number (a flat efficiency) or the
+# name of one of the functions below, evaluated at the TRUE recoil energy E_r
+# (eq. 16's E(T_A)); the response is acceptance(E_r) x window indicator (or x
+# the smeared bin probability when smearing is on).
+
+# COHERENT CsI[Na] 2017 (Akimov et al., Science 357 (2017) 1123, and its data
+# release, ref. [65] of the heavy-Z' paper): acceptance versus photoelectrons x
+#   0.6655 / (1 + exp(-0.4942 (x - 10.8507)))   for x >= 6,
+#   half of that                                for 5 <= x < 6,
+#   0                                           for x < 5,
+# with x = light yield [PE/keVee] x quenching factor x E_r [keVnr].
+CSI_2017_ACCEPTANCE_MAX = 0.6655
+CSI_2017_ACCEPTANCE_SLOPE_PER_PE = 0.4942
+CSI_2017_ACCEPTANCE_MIDPOINT_PE = 10.8507
+CSI_2017_ACCEPTANCE_STEPS_PE = (5.0, 6.0)     # zero below 5 PE, half between 5 and 6 PE
+
+
+def coherent_csi_acceptance_pe(x_pe):
+    """COHERENT CsI 2017 acceptance as a function of the number of photoelectrons x (jnp)."""
+    x = jnp.asarray(x_pe)
+    logistic = CSI_2017_ACCEPTANCE_MAX / (
+        1.0 + jnp.exp(-CSI_2017_ACCEPTANCE_SLOPE_PER_PE * (x - CSI_2017_ACCEPTANCE_MIDPOINT_PE)))
+    lo, hi = CSI_2017_ACCEPTANCE_STEPS_PE
+    return jnp.where(x >= hi, logistic, jnp.where(x >= lo, 0.5 * logistic, 0.0))
+
+
+def coherent_csi_acceptance(e_r_mev, pe_per_kevnr):
+    """COHERENT CsI 2017 acceptance at true recoil energies E_r [MeV] (x = pe_per_kevnr * E_r[keV])."""
+    return coherent_csi_acceptance_pe(pe_per_kevnr * jnp.asarray(e_r_mev) * 1e3)
+
+
+# COHERENT CENNS-10 liquid argon, analysis A (Akimov et al., arXiv:1909.05913, ref. [66]
+# of the heavy-Z' paper): acceptance versus nuclear recoil energy [keVnr], as given in
+# issue 4. Linear interpolation between the points; constant beyond the last point
+# (0.952 above 66.28 keVnr) and, below the first (1e-5 below 3.02 keVnr: far below the
+# 20 keV threshold of Table II, so it never enters).
+CENNS10_ACCEPTANCE_TABLE = (
+    (3.02, 0.00001), (5.00, 0.031), (6.96, 0.168), (8.89, 0.291), (10.81, 0.381),
+    (12.70, 0.450), (14.57, 0.500), (16.42, 0.546), (18.25, 0.592), (20.06, 0.640),
+    (21.85, 0.691), (23.63, 0.736), (25.39, 0.775), (27.13, 0.807), (28.85, 0.833),
+    (30.56, 0.855), (32.25, 0.868), (33.93, 0.887), (35.60, 0.898), (37.25, 0.904),
+    (38.88, 0.918), (40.50, 0.922), (42.11, 0.932), (43.71, 0.933), (45.29, 0.935),
+    (48.42, 0.942), (53.03, 0.946), (57.54, 0.950), (66.28, 0.952),
+)
+_CENNS10_E_KEV = np.array([e for e, _ in CENNS10_ACCEPTANCE_TABLE])
+_CENNS10_ACC = np.array([a for _, a in CENNS10_ACCEPTANCE_TABLE])
+
+
+def cenns10_acceptance(e_r_mev):
+    """COHERENT CENNS-10 (LAr, analysis A) acceptance at true recoil energies E_r [MeV] (jnp)."""
+    return jnp.interp(jnp.asarray(e_r_mev) * 1e3, _CENNS10_E_KEV, _CENNS10_ACC)
+
+
+# name -> (needs the photoelectron conversion?, description)
+EFFICIENCY_FUNCTIONS = {
+    "coherent-csi-2017": (True, "COHERENT CsI[Na] 2017 acceptance in photoelectrons (logistic, "
+                                "half at 5-6 PE, zero below 5 PE)"),
+    "coherent-cenns10": (False, "COHERENT CENNS-10 LAr analysis-A acceptance table in keVnr "
+                                "(linear interpolation, constant beyond the ends)"),
+}
+
+
+def efficiency_at(acceptance, e_r_mev, pe_per_kevnr=None):
+    """Detection efficiency at true recoil energies E_r [MeV].
+
+    Args:
+      acceptance: a number in (0, 1] (flat) or a key of :data:`EFFICIENCY_FUNCTIONS`.
+      e_r_mev: true recoil energies [MeV], any shape.
+      pe_per_kevnr: photoelectrons per keV of nuclear recoil (light yield x
+        quenching factor); needed by "coherent-csi-2017".
+    Returns: an array of the shape of ``e_r_mev`` (a flat number broadcasts).
+    """
+    e = jnp.asarray(e_r_mev)
+    if not isinstance(acceptance, str):
+        return acceptance * jnp.ones_like(e)
+    if acceptance == "coherent-csi-2017":
+        if pe_per_kevnr is None:
+            raise ValueError("detector.acceptance: 'coherent-csi-2017' needs "
+                             "detector.light_yield_pe_per_kevee and detector.quenching_factor")
+        return coherent_csi_acceptance(e, pe_per_kevnr)
+    if acceptance == "coherent-cenns10":
+        return cenns10_acceptance(e)
+    raise ValueError(f"detector.acceptance: unknown efficiency function {acceptance!r}; "
+                     f"allowed: a number in (0, 1] or one of {sorted(EFFICIENCY_FUNCTIONS)}")
+
+
+def efficiency_breaks_mev(acceptance, pe_per_kevnr=None) -> tuple[float, ...]:
+    """Recoil energies [MeV] where the efficiency function has a kink or a step
+    (quadrature segment breaks): the 5 and 6 PE steps of the CsI function, the
+    table points of CENNS-10; none for a flat efficiency."""
+    if acceptance == "coherent-csi-2017":
+        return tuple(x / pe_per_kevnr * 1e-3 for x in CSI_2017_ACCEPTANCE_STEPS_PE)
+    if acceptance == "coherent-cenns10":
+        return tuple(float(e) * 1e-3 for e in _CENNS10_E_KEV)
+    return ()

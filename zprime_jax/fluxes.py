@@ -410,3 +410,28 @@ def reactor_source(thermal_power_mw: float, distance_m: float, exposure_days: fl
     fluence = n_nu / (4.0 * math.pi * distance_cm**2)
     return (FluxComponent(flavour, fluence, spectrum=_normalised_reactor_spectrum(key, float(e_max_mev)),
                           breakpoints_mev=reactor_breakpoints_mev(e_max_mev), label="reactor"),)
+
+
+def folded_kinematic_weight_vectorized(component: FluxComponent, e_r_mev, target_mass_mev):
+    """:func:`folded_kinematic_weight` with all spectrum segments at once.
+
+    The same 16-node Gauss-Legendre rule per segment between consecutive
+    ``breakpoints_mev``, evaluated as one (..., S, 16) array instead of a
+    Python loop over the S segments: the traced graph no longer grows with
+    S, so a reactor spectrum (~40 segments) compiles in a fraction of the
+    time. Equal to the loop form up to float rounding (the summation order
+    differs). ``target_mass_mev`` may be an array broadcasting against
+    ``e_r_mev``.
+    """
+    e_r = jnp.asarray(e_r_mev)
+    m_t = jnp.asarray(target_mass_mev)
+    if component.line_energy_mev is not None:
+        return folded_kinematic_weight(component, e_r, m_t)
+    e_min = jnp.sqrt(m_t * e_r / 2.0)[..., None]                       # (..., 1)
+    edges = np.asarray(component.breakpoints_mev, dtype=float)
+    lo, hi = edges[:-1], edges[1:]                                      # (S,)
+    a = jnp.clip(e_min, lo, hi)                                         # (..., S)
+    half = 0.5 * (hi - a)
+    e = a[..., None] + half[..., None] * (_GL_X + 1.0)                  # (..., S, 16)
+    kin = 1.0 - (m_t * e_r)[..., None, None] / (2.0 * e**2)
+    return jnp.sum(jnp.sum(_GL_W * half[..., None] * component.spectrum(e) * kin, axis=-1), axis=-1)

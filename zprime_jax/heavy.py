@@ -94,13 +94,24 @@ def measurement(kernel: RateKernel, form: str | None = None, sigma_stat: float |
     if not luminosity_ratio > 0:
         raise ValueError(f"luminosity_ratio: must be > 0, got {luminosity_ratio}")
     f = jnp.asarray(float(luminosity_ratio))
+    kernel_form = getattr(kernel, "chi2_form", None)
+
+    def setting(name, default):
+        """The preset's own number when it declares this chi^2 form, else the paper's default."""
+        if kernel_form == form:
+            try:
+                return float(kernel.chi2_param(name))
+            except KeyError:
+                pass
+        return default
+
     if form == "coherent-2017":
-        c = COHERENT_2017
+        c = {k: setting(k, v) for k, v in COHERENT_2017.items()}
         return TotalCountMeasurement(kernel, jnp.asarray(c["n_meas"]), jnp.asarray(c["sigma_a1"]),
                                      jnp.asarray(c["sigma_a2"]), jnp.asarray(c["b_0n"]),
                                      jnp.asarray(c["b_ss"]), f, form)
-    stat = PROJECTION_DEFAULTS["sigma_stat"] if sigma_stat is None else sigma_stat
-    sys_ = PROJECTION_DEFAULTS["sigma_sys"] if sigma_sys is None else sigma_sys
+    stat = setting("sigma_stat", PROJECTION_DEFAULTS["sigma_stat"]) if sigma_stat is None else sigma_stat
+    sys_ = setting("sigma_sys", PROJECTION_DEFAULTS["sigma_sys"]) if sigma_sys is None else sigma_sys
     if not (stat >= 0 and sys_ > 0):
         raise ValueError(f"sigma_stat, sigma_sys: need sigma_stat >= 0 and sigma_sys > 0, got {stat}, {sys_}")
     return TotalCountMeasurement(kernel, jnp.asarray(jnp.nan), jnp.asarray(float(sys_)), jnp.asarray(float(stat)),

@@ -6,14 +6,20 @@ At. Data Nucl. Data Tables 99 (2013) 69) are used for the isotopes it lists.
 Atomic masses are from AME2016 (in u); the nuclear mass is the atomic mass
 minus Z electron masses (electron binding energies, < 0.1 MeV, neglected).
 
-Natural isotopic mixtures (IUPAC 2013 abundances) are an option for Xe and Ge.
-For the isotopes the paper does not list, the charge radius is scaled from
-the paper's reference isotope as A^(1/3) -- an approximation good to better
-than 0.5% for these neighbours (documented in docs/conventions.md).
+Natural isotopic mixtures (IUPAC 2013 abundances) are an option for Xe and Ge
+and, for the heavy-Z' paper's detectors, for Si, Ar, O, Na, Al, Ca, Zn, I, Cs
+and W. For the isotopes the paper does not list, the charge radius is scaled
+from the paper's reference isotope of the same element as A^(1/3) -- an
+approximation good to better than 0.5% for these neighbours (documented in
+docs/conventions.md). Elements with no isotope in the light-mediator paper's
+Table 1 (O, Na, Al, Ca, Zn, W) carry no radius (``NO_RADIUS``, NaN): the Helm
+form factor needs one and the spec loader rejects it for them with a clear
+error; the symmetrized Fermi form factor of the heavy-Z' paper needs only A.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .constants import AMU_MEV, AVOGADRO, M_ELECTRON_MEV
@@ -67,12 +73,27 @@ ISOTOPES: dict[str, Isotope] = {
 }
 
 
-def _scaled_radius(reference: str, A: int) -> float:
+# One module-level NaN object for "no charge radius known": every Isotope holding
+# it compares and hashes consistently (a fresh float("nan") would not).
+NO_RADIUS = math.nan
+
+
+def has_radius(iso: Isotope) -> bool:
+    """True when the isotope has an rms charge radius (needed by the Helm form factor)."""
+    return not math.isnan(iso.rms_charge_radius_fm)
+
+
+def _scaled_radius(reference: str | None, A: int) -> float:
+    if reference is None:
+        return NO_RADIUS
     ref = ISOTOPES[reference]
     return ref.rms_charge_radius_fm * (A / ref.A) ** (1.0 / 3.0)
 
 
-# Natural isotopic composition (IUPAC 2013 abundances; AME2016 masses).
+# Natural isotopic composition: (reference isotope for the radius scaling or
+# None, Z, [(A, AME2016 atomic mass [u], IUPAC 2013 abundance)]).
+# Xe and Ge serve the light-mediator paper's "natural" option; the rest were
+# added for the heavy-Z' paper's detectors (Table II).
 _NATURAL = {
     "Xe": ("Xe132", 54, [
         (124, 123.905892, 0.000952), (126, 125.904298, 0.000890),
@@ -84,7 +105,41 @@ _NATURAL = {
         (70, 69.924249, 0.2057), (72, 71.922075826, 0.2745),
         (73, 72.923459, 0.0775), (74, 73.921178, 0.3650),
         (76, 75.921403, 0.0773)]),
+    "Si": ("Si28", 14, [
+        (28, 27.976926535, 0.92223), (29, 28.976494665, 0.04685),
+        (30, 29.973770136, 0.03092)]),
+    "Ar": ("Ar40", 18, [
+        (36, 35.967545105, 0.003336), (38, 37.96273211, 0.000629),
+        (40, 39.962383124, 0.996035)]),
+    "O": (None, 8, [
+        (16, 15.994914620, 0.99757), (17, 16.999131757, 0.00038),
+        (18, 17.999159613, 0.00205)]),
+    "Na": (None, 11, [(23, 22.989769282, 1.0)]),
+    "Al": (None, 13, [(27, 26.981538531, 1.0)]),
+    "Ca": (None, 20, [
+        (40, 39.962590863, 0.96941), (42, 41.95861783, 0.00647),
+        (43, 42.95876644, 0.00135), (44, 43.95548156, 0.02086),
+        (46, 45.9536890, 0.00004), (48, 47.95252276, 0.00187)]),
+    "Zn": (None, 30, [
+        (64, 63.92914201, 0.4917), (66, 65.92603381, 0.2773),
+        (67, 66.92712775, 0.0404), (68, 67.92484455, 0.1845),
+        (70, 69.9253192, 0.0061)]),
+    "I": ("I127", 53, [(127, 126.904472592, 1.0)]),
+    "Cs": ("Cs133", 55, [(133, 132.905451961, 1.0)]),
+    "W": (None, 74, [
+        (180, 179.9467108, 0.0012), (182, 181.94820394, 0.2650),
+        (183, 182.95022275, 0.1431), (184, 183.95093092, 0.3064),
+        (186, 185.9543628, 0.2843)]),
 }
+
+# Register every isotope of the natural mixtures once (same objects on every call:
+# they are static arguments of jitted kernel code and dictionary keys).
+for _el, (_ref, _Z, _rows) in _NATURAL.items():
+    for _A, _mass_u, _ in _rows:
+        _name = f"{_el}{_A}"
+        if _name not in ISOTOPES:
+            ISOTOPES[_name] = Isotope(_name, _Z, _A, _mass_u, _scaled_radius(_ref, _A))
+del _el, _ref, _Z, _rows, _A, _mass_u, _name
 
 
 def natural_mixture(element: str) -> dict[Isotope, float]:
@@ -92,13 +147,11 @@ def natural_mixture(element: str) -> dict[Isotope, float]:
     if element not in _NATURAL:
         raise ValueError(
             f"natural mixture: unknown element {element!r}; allowed: {sorted(_NATURAL)}")
-    reference, Z, rows = _NATURAL[element]
+    rows = _NATURAL[element][2]
     total = sum(r[2] for r in rows)
     out = {}
-    for A, mass_u, abundance in rows:
-        name = f"{element}{A}"
-        iso = ISOTOPES.get(name) or Isotope(name, Z, A, mass_u, _scaled_radius(reference, A))
-        out[iso] = abundance / total
+    for A, _mass_u, abundance in rows:
+        out[ISOTOPES[f"{element}{A}"]] = abundance / total
     return out
 
 
@@ -111,6 +164,12 @@ MATERIALS: dict[str, dict[str, int]] = {
     "Ar": {"Ar40": 1},
     "C3F8": {"C12": 3, "F19": 8},
     "CS2": {"C12": 1, "S32": 2},
+    # heavy-Z' paper Table II (nominal isotope = the most abundant one; use
+    # isotopes = "natural" for the natural mixtures)
+    "NaI": {"Na23": 1, "I127": 1},
+    "Zn": {"Zn64": 1},
+    "CaWO4": {"Ca40": 1, "W184": 1, "O16": 4},
+    "Al2O3": {"Al27": 2, "O16": 3},
 }
 
 

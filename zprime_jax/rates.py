@@ -13,10 +13,19 @@ vmappable and differentiable.
 
 Recoil nodes: composite Gauss-Legendre in E_r with segment breaks at the
 reconstructed bin edges, at every flux component's kinematic end point
-2 E_nu^2/m_T (where the folded weight has a kink) and at the window edges;
-segments are further split so that none spans more than a factor 2 in E_r
-nor (when smeared) more than 2 sigma(E_r). Convergence is tested against an
-independent SciPy double integral to 1e-6 relative.
+2 E_nu^2/m_T (where the folded weight has a kink), at 2 E_b^2/m_T for every
+interior breakpoint E_b of a tabulated spectrum (the reactor spectrum's table
+points), at the kinks and steps of an efficiency function and at the window
+edges; segments are further split so that none spans more than a factor 2 in
+E_r nor (when smeared) more than 2 sigma(E_r). Convergence is tested against
+independent SciPy double integrals to 1e-6 relative (ESS, COHERENT CsI) and
+1e-5 (CONUS).
+
+Heavy-Z' paper experiments (Miranda et al. 2020, eq. 16): the efficiency
+E(T_A) is a function of the true recoil energy applied inside the response
+(acceptance(E_r) x window indicator), and a detector may consist of several
+parts (materials with their own masses and thresholds) stacked along the
+target axis.
 """
 
 from __future__ import annotations
@@ -25,16 +34,25 @@ import dataclasses
 import functools
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import detectors
-from .constants import DAYS_PER_YEAR, G_FERMI_MEV2, KEV_PER_MEV, MEV2_TO_CM2
+from .constants import G_FERMI_MEV2, KEV_PER_MEV, MEV2_TO_CM2
 from .cross_sections import max_recoil_mev, momentum_transfer_mev
-from .experiments import ExperimentSpec, SpecError, load_experiment
-from .fluxes import LBNF_COLUMNS, FluxComponent, folded_kinematic_weight, lbnf_source, pion_dar_source
+from .experiments import ExperimentSpec, SpecError, live_days_of, load_experiment
+from .fluxes import (
+    LBNF_COLUMNS,
+    FluxComponent,
+    folded_kinematic_weight,
+    folded_kinematic_weight_vectorized,
+    lbnf_source,
+    pion_dar_source,
+    reactor_source,
+)
 from .form_factors import FORM_FACTORS
 from .models import FLAVOURS
 from .nuclei import material_composition, target_counts
@@ -56,13 +74,19 @@ class RateKernel:
       weight         (F, T, K) expected events per unit Q^2 at each node:
                               N_T * fluence * G_F^2 m_T/pi * folded kinematics
                               * quadrature weight, in events (cm^2 applied)
-      response       (T, B, K) acceptance x P(reconstructed in bin b | E_r)
+      response       (T, B, K) acceptance(E_r) x P(reconstructed in bin b | E_r)
+                              (a flat number or an efficiency function of the
+                              true recoil energy; zero at padded nodes)
       background     (B,)     expected background counts per bin
       edges_kev      (B+1,)   reconstructed-energy bin edges [keV]
 
-    Static fields: ``name``, ``targets`` (isotope names), ``flavours``
-    (source flavours, in the order of ``weight``), ``flavour_index``
-    (positions in ``models.FLAVOURS``), ``sigma_signal``, ``sigma_background``.
+    Static fields: ``name``, ``targets`` (isotope names; "label:isotope" for
+    the parts of a multi-part detector), ``flavours`` (source flavours, in the
+    order of ``weight``), ``flavour_index`` (positions in ``models.FLAVOURS``),
+    ``sigma_signal``, ``sigma_background``, ``chi2_form`` (the spec's
+    ``statistics.chi2``: "pulls-poisson", "coherent-2017", "projection", "projection-alt") and
+    ``chi2_params`` (that form's numbers as (name, value) pairs, e.g.
+    (("sigma_stat", 0.2), ("sigma_sys", 0.2)); :meth:`chi2_param` reads one).
     """
 
     e_r_mev: jax.Array
@@ -80,10 +104,20 @@ class RateKernel:
     flavour_index: tuple[int, ...] = ()
     sigma_signal: float = 0.1
     sigma_background: float = 0.01
+    chi2_form: str = "pulls-poisson"
+    chi2_params: tuple[tuple[str, float], ...] = (("sigma_signal", 0.1), ("sigma_background", 0.01))
 
     @property
     def n_bins(self) -> int:
         return self.background.shape[0]
+
+    def chi2_param(self, name: str) -> float:
+        """One number of the chi^2 form (e.g. ``kernel.chi2_param("n_meas")``)."""
+        for key, value in self.chi2_params:
+            if key == name:
+                return value
+        raise KeyError(f"chi2 form {self.chi2_form!r} has no parameter {name!r}; "
+                       f"it has {[k for k, _ in self.chi2_params]}")
 
 
 jax.tree_util.register_dataclass(
@@ -91,16 +125,34 @@ jax.tree_util.register_dataclass(
     data_fields=["e_r_mev", "q_mev", "form_factor", "Z", "N", "weight", "response",
                  "background", "edges_kev"],
     meta_fields=["name", "targets", "flavours", "flavour_index", "sigma_signal",
-                 "sigma_background"],
+                 "sigma_background", "chi2_form", "chi2_params"],
 )
+
+
+def _statistics_meta(spec: ExperimentSpec) -> dict:
+    """The static chi^2 settings of a kernel, from the spec's [statistics] table."""
+    st = spec.statistics
+    return dict(sigma_signal=st.sigma_signal, sigma_background=st.sigma_background,
+                chi2_form=st.chi2, chi2_params=st.chi2_params)
 
 
 def source_components(spec: ExperimentSpec) -> tuple[FluxComponent, ...]:
     """The flux components of the experiment's source over its exposure."""
     src = spec.source
-    protons = src.protons_per_year * spec.detector.exposure_years
     if src.kind == "pion-dar":
+        if src.protons_on_target is not None:
+            protons = src.protons_on_target
+        else:
+            protons = src.protons_per_year * spec.detector.exposure_years
         return pion_dar_source(src.nu_per_proton_per_flavour, protons, src.distance_m)
+    if src.kind == "reactor":
+        fractions = dict(src.fission_fractions) if src.fission_fractions else None
+        try:
+            return reactor_source(src.thermal_power_mw, src.distance_m, src.exposure_days,
+                                  fission_fractions=fractions, e_max_mev=src.max_energy_mev)
+        except ValueError as err:
+            raise SpecError(f"source: {err}") from None
+    protons = src.protons_per_year * spec.detector.exposure_years
     if src.kind == "lbnf-beam-dump":
         flavours = LBNF_COLUMNS if src.flavours == "all" else ("nu_mu",)
         try:
@@ -151,34 +203,92 @@ def _recoil_breaks(lo: float, hi: float, interior) -> list[float]:
     return clean
 
 
+def _target_name(part, iso) -> str:
+    return f"{part.label}:{iso.name}" if part.label else iso.name
+
+
+def _part_targets(spec: ExperimentSpec):
+    """[(part, {isotope: number of nuclei})] for every part of the detector."""
+    det = spec.detector
+    if det.kind == "gas-tpc":
+        raise SpecError("detector.kind: 'gas-tpc' detectors have pressure-dependent targets "
+                        "(use build_gas_tpc_kernel)")
+    return [(part, target_counts(part.material, part.mass_kg, part.isotopes)) for part in det.part_list()]
+
+
 def kinematic_end_points_kev(spec: ExperimentSpec) -> dict[str, float]:
-    """Largest recoil energy 2 E_nu,max^2 / m_T of each target [keV]."""
+    """Largest recoil energy 2 E_nu,max^2 / m_T of each target [keV] (keys as ``RateKernel.targets``)."""
     comps = source_components(spec)
     e_max = max(c.max_energy_mev for c in comps)
-    comp = target_counts(spec.detector.material, spec.detector.mass_kg, spec.detector.isotopes)
-    return {iso.name: float(max_recoil_mev(e_max, iso.mass_mev)) * KEV_PER_MEV for iso in comp}
+    return {_target_name(part, iso): float(max_recoil_mev(e_max, iso.mass_mev)) * KEV_PER_MEV
+            for part, isotopes in _part_targets(spec) for iso in isotopes}
 
 
-@functools.partial(jax.jit, static_argnums=(3, 4, 5, 6, 7, 8, 9, 10, 11, 12))
-def _target_arrays(e_r, quad_w, edges, comps, flavours, m_t, isotope, n_targets,
-                   smearing, e_th, sigma0, acceptance, form_factor_name):
-    """Node arrays of one target (jitted: eager dispatch of these ops is slow)."""
-    q = momentum_transfer_mev(e_r, m_t)
-    scale = n_targets * G_FERMI_MEV2**2 * m_t / math.pi * MEV2_TO_CM2 * quad_w
-    weight = jnp.stack([
-        sum(c.fluence_per_cm2 * folded_kinematic_weight(c, e_r, m_t)
+def _spectral_recoil_breaks(comps, m_t: float) -> list[float]:
+    """2 E_b^2 / m_T for every interior breakpoint E_b of the continuous spectra [MeV]:
+    where a kink or step of the spectrum makes the folded weight non-smooth."""
+    out = []
+    for c in comps:
+        if c.line_energy_mev is None:
+            out.extend(float(max_recoil_mev(e, m_t)) for e in c.breakpoints_mev[1:-1] if e > 0)
+    return out
+
+
+@functools.partial(jax.jit, static_argnums=(4, 5))
+def _folded_weights(e_r, quad_w, m_t, n_targets, comps, flavours):
+    """Weights (F, T, K): N_T * fluence * G_F^2 m_T/pi * folded kinematics * quadrature weight.
+
+    All targets at once (m_t, n_targets of shape (T,); e_r, quad_w (T, K)), so
+    one compilation serves the whole kernel; the spectra are folded with
+    :func:`fluxes.folded_kinematic_weight_vectorized` (all spectrum segments
+    as one array axis).
+    """
+    m = m_t[:, None]
+    scale = n_targets[:, None] * G_FERMI_MEV2**2 * m / math.pi * MEV2_TO_CM2 * quad_w
+    return jnp.stack([
+        sum(c.fluence_per_cm2 * folded_kinematic_weight_vectorized(c, e_r, m)
             for c in comps if c.flavour == f) * scale
         for f in flavours])
+
+
+class _NucleusNumbers(NamedTuple):
+    """An isotope's numbers as (traced) arrays, for the form-factor registry under vmap."""
+
+    Z: jax.Array
+    A: jax.Array
+    N: jax.Array
+    rms_charge_radius_fm: jax.Array
+
+
+@functools.partial(jax.jit, static_argnums=(2,))
+def _form_factors(q_mev, nuclei: _NucleusNumbers, name: str):
+    """F(q) (T, K) of every target in one vmapped call (``FORM_FACTORS[name]`` uses only
+    jnp operations on the isotope's A / rms radius, so they may be arrays)."""
+    return jax.vmap(lambda q, nuc: FORM_FACTORS[name](q, nuc))(q_mev, nuclei)
+
+
+@functools.partial(jax.jit, static_argnums=(2, 5, 6))
+def _target_response(e_r, edges, smearing, e_th, sigma0, acceptance, pe_per_kevnr):
+    """(B, K): acceptance(E_r) x window indicator, or x the smeared bin probabilities.
+
+    ``acceptance``: a number or the name of an efficiency function of the
+    true recoil energy (``detectors.efficiency_at``). Jitted: one compilation
+    per node count and acceptance, shared by all targets of a kernel.
+    """
     if smearing:
         resp = detectors.bin_probabilities(e_r, edges, e_th, sigma0)
     else:
         resp = detectors.window_indicator(e_r, edges)
-    ff = FORM_FACTORS[form_factor_name](q, isotope)
-    return dict(e_r=e_r, q=q, ff=ff, weight=weight, resp=acceptance * resp)
+    return detectors.efficiency_at(acceptance, e_r, pe_per_kevnr)[None, :] * resp
 
 
 def build_kernel(spec: ExperimentSpec | str, nodes_per_segment: int = NODES_PER_SEGMENT) -> RateKernel:
     """Precompute the parameter-independent part of the rate (once, outside jit).
+
+    A multi-part detector (``[[detector.parts]]``) stacks the targets of all
+    its parts along T, each part with its own mass, threshold, isotopes and
+    acceptance (target names "label:isotope"). Without ``window_max_kev`` the
+    window closes at the kinematic end point (largest over the targets).
 
     Args:
       spec: an :class:`ExperimentSpec` or a preset name / TOML path.
@@ -196,21 +306,31 @@ def build_kernel(spec: ExperimentSpec | str, nodes_per_segment: int = NODES_PER_
     det = spec.detector
     comps = source_components(spec)
     flavours = tuple(dict.fromkeys(c.flavour for c in comps))
-    isotopes = target_counts(det.material, det.mass_kg, det.isotopes)
+    parts = _part_targets(spec)
+    multi = bool(det.parts)
 
-    e_th = det.threshold_kev / KEV_PER_MEV
-    e_win = det.window_max_kev / KEV_PER_MEV
+    e_max_nu = max(c.max_energy_mev for c in comps)
+    end_points = {}                                          # per part: {target name: keV}
+    for i, (part, isotopes) in enumerate(parts):
+        ends = {_target_name(part, iso): float(max_recoil_mev(e_max_nu, iso.mass_mev)) * KEV_PER_MEV
+                for iso in isotopes}
+        if part.threshold_kev >= max(ends.values()):
+            field = f"detector.parts[{i}].threshold_kev" if multi else "detector.threshold_kev"
+            raise SpecError(
+                f"{field}: {part.threshold_kev} keV is at or above the kinematic end "
+                f"point of every target ({', '.join(f'{k} {v:.4g} keV' for k, v in ends.items())})")
+        end_points.update(ends)
+
+    e_th = min(part.threshold_kev for part, _ in parts) / KEV_PER_MEV
+    if det.window_max_kev is not None:
+        e_win = det.window_max_kev / KEV_PER_MEV
+    else:                                                    # no upper cut: the kinematic end point
+        e_win = max(end_points.values()) / KEV_PER_MEV
     sigma0 = det.resolution_at_threshold * e_th
     if det.binning == "resolution":
         edges = detectors.resolution_bin_edges(e_th, e_win, sigma0)
     else:
         edges = np.array([e_th, e_win])
-
-    end_points = kinematic_end_points_kev(spec)
-    if det.threshold_kev >= max(end_points.values()):
-        raise SpecError(
-            f"detector.threshold_kev: {det.threshold_kev} keV is at or above the kinematic end "
-            f"point of every target ({', '.join(f'{k} {v:.4g} keV' for k, v in end_points.items())})")
 
     if det.smearing:
         true_lo = detectors.smeared_lower_limit(e_th, sigma0)
@@ -218,47 +338,63 @@ def build_kernel(spec: ExperimentSpec | str, nodes_per_segment: int = NODES_PER_
 
         def max_width(e):
             return 2.0 * sigma0 * math.sqrt(e / e_th)
-    else:
-        true_lo, true_hi, max_width = e_th, e_win, None
 
     per_target = []
-    for iso, n_targets in isotopes.items():
-        m_t = iso.mass_mev
-        ends = [float(max_recoil_mev(c.max_energy_mev, m_t)) for c in comps]
-        hi = min(true_hi, max(ends))
-        if hi <= true_lo:       # this target cannot reach the window: no nodes
-            nodes, qw = np.array([true_lo]), np.array([0.0])
-        else:
-            breaks = _recoil_breaks(true_lo, hi, list(edges) + ends)
-            nodes, qw = _gauss_legendre_nodes(_subdivide(breaks, max_width), nodes_per_segment)
-        arrays = _target_arrays(jnp.asarray(nodes), jnp.asarray(qw), jnp.asarray(edges),
-                                comps, flavours, m_t, iso, n_targets,
-                                det.smearing, e_th, sigma0, det.acceptance, det.form_factor)
-        per_target.append(dict(arrays, iso=iso))
+    for part, isotopes in parts:
+        part_th = part.threshold_kev / KEV_PER_MEV
+        part_edges = edges if not multi else np.array([part_th, e_win])
+        if not det.smearing:
+            true_lo, true_hi, max_width = part_th, e_win, None
+        eff_breaks = list(detectors.efficiency_breaks_mev(part.acceptance, det.pe_per_kevnr))
+        for iso, n_targets in isotopes.items():
+            m_t = iso.mass_mev
+            ends = [float(max_recoil_mev(c.max_energy_mev, m_t)) for c in comps]
+            hi = min(true_hi, max(ends))
+            if hi <= true_lo:       # this target cannot reach the window: no nodes
+                nodes, qw = np.array([true_lo]), np.array([0.0])
+            else:
+                interior = list(part_edges) + ends + _spectral_recoil_breaks(comps, m_t) + eff_breaks
+                breaks = _recoil_breaks(true_lo, hi, interior)
+                nodes, qw = _gauss_legendre_nodes(_subdivide(breaks, max_width), nodes_per_segment)
+            per_target.append(dict(nodes=nodes, qw=qw, iso=iso, n=n_targets, edges=part_edges,
+                                   acceptance=part.acceptance, name=_target_name(part, iso)))
 
-    k_max = max(t["e_r"].shape[0] for t in per_target)
+    # Pad every target to K nodes (repeating its last node, with quadrature weight 0);
+    # form factor and response are zero at the padding.
+    k_max = max(t["nodes"].shape[0] for t in per_target)
+    n_nodes = np.array([t["nodes"].shape[0] for t in per_target])
+    mask = jnp.asarray(np.arange(k_max)[None, :] < n_nodes[:, None])
+    e_r = jnp.asarray(np.stack([np.pad(t["nodes"], (0, k_max - t["nodes"].shape[0]), mode="edge")
+                                for t in per_target]))
+    quad_w = jnp.asarray(np.stack([np.pad(t["qw"], (0, k_max - t["qw"].shape[0])) for t in per_target]))
+    m_t = jnp.asarray([t["iso"].mass_mev for t in per_target])
+    weight = _folded_weights(e_r, quad_w, m_t, jnp.asarray([t["n"] for t in per_target]), comps, flavours)
+    q = momentum_transfer_mev(e_r, m_t[:, None])
+    isos = [t["iso"] for t in per_target]
+    nuclei = _NucleusNumbers(*(jnp.asarray([float(getattr(i, a)) for i in isos])
+                               for a in ("Z", "A", "N", "rms_charge_radius_fm")))
+    ff = jnp.where(mask, _form_factors(q, nuclei, det.form_factor), 0.0)
+    response = jnp.where(mask[:, None, :], jnp.stack([
+        _target_response(e_r[i], jnp.asarray(t["edges"]), det.smearing, e_th, sigma0, t["acceptance"],
+                         det.pe_per_kevnr)
+        for i, t in enumerate(per_target)]), 0.0)
 
-    def pad(x, value=0.0):
-        width = [(0, 0)] * (x.ndim - 1) + [(0, k_max - x.shape[-1])]
-        return jnp.pad(x, width, constant_values=value)
-
-    background_total = det.background_per_day * det.exposure_years * DAYS_PER_YEAR
+    background_total = det.background_per_day * (live_days_of(spec.source, det) or 0.0)
     return RateKernel(
-        e_r_mev=jnp.stack([pad(t["e_r"], float(t["e_r"][-1])) for t in per_target]),
-        q_mev=jnp.stack([pad(t["q"], float(t["q"][-1])) for t in per_target]),
-        form_factor=jnp.stack([pad(t["ff"]) for t in per_target]),
+        e_r_mev=e_r,
+        q_mev=q,
+        form_factor=ff,
         Z=jnp.asarray([float(t["iso"].Z) for t in per_target]),
         N=jnp.asarray([float(t["iso"].N) for t in per_target]),
-        weight=jnp.stack([pad(t["weight"]) for t in per_target], axis=1),
-        response=jnp.stack([pad(t["resp"]) for t in per_target]),
+        weight=weight,
+        response=response,
         background=jnp.asarray(detectors.flat_background(background_total, edges)),
         edges_kev=jnp.asarray(edges * KEV_PER_MEV),
         name=spec.name,
-        targets=tuple(t["iso"].name for t in per_target),
+        targets=tuple(t["name"] for t in per_target),
         flavours=flavours,
         flavour_index=tuple(FLAVOURS.index(f) for f in flavours),
-        sigma_signal=spec.statistics.sigma_signal,
-        sigma_background=spec.statistics.sigma_background,
+        **_statistics_meta(spec),
     )
 
 
@@ -316,8 +452,7 @@ def build_gas_tpc_kernel(spec: ExperimentSpec, pressure_torr, nodes_per_segment:
         background=jnp.zeros(1),
         edges_kev=jnp.stack([jnp.min(jnp.stack(e_th_all)) * KEV_PER_MEV, jnp.asarray(det.window_max_kev)]),
         name=spec.name, targets=tuple(i.name for i in composition), flavours=flavours,
-        flavour_index=tuple(FLAVOURS.index(f) for f in flavours),
-        sigma_signal=spec.statistics.sigma_signal, sigma_background=spec.statistics.sigma_background,
+        flavour_index=tuple(FLAVOURS.index(f) for f in flavours), **_statistics_meta(spec),
     )
     sm = expected_counts(None, kernel, MODELS["sm"] if sm_model is None else sm_model)
     return dataclasses.replace(kernel, background=det.background_fraction * sm)

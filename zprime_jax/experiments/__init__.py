@@ -8,9 +8,19 @@ is accepted.
 
     name = "ess-csi"
     description = "..."
-    [source]      kind = "pion-dar", ...
+    [source]      kind = "pion-dar" | "lbnf-beam-dump" | "reactor", ...
     [detector]    material, mass_kg, threshold_kev, window_max_kev, ...
-    [statistics]  sigma_signal, sigma_background
+                  (or [[detector.parts]]: several materials, each with its own
+                  mass and threshold, in one experiment)
+    [statistics]  chi2 = "pulls-poisson" (sigma_signal, sigma_background)
+                  | "coherent-2017" (n_meas, b_0n, b_ss, sigma_a1, sigma_a2)
+                  | "projection" / "projection-alt" (sigma_stat, sigma_sys)
+
+Exposure: a pion-DAR source takes either ``protons_per_year`` (times
+``detector.exposure_years``) or ``protons_on_target`` (the whole exposure; then
+no ``detector.exposure_years``); a reactor source carries its own
+``exposure_days``. Windows: ``detector.window_max_kev`` may be left out: then
+there is no upper cut (the kinematic end point closes the window).
 """
 
 from __future__ import annotations
@@ -27,12 +37,37 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class PionDARSource:
-    """Pion decay at rest (light-mediator paper eqs. 3.6-3.7)."""
+    """Pion decay at rest (light-mediator paper eqs. 3.6-3.7; heavy-Z' paper eq. 17).
+
+    Exactly one of ``protons_per_year`` (the exposure is then
+    ``detector.exposure_years`` years) and ``protons_on_target`` (the whole
+    exposure, e.g. COHERENT CsI's 1.76e23). ``live_days`` (only with
+    ``protons_on_target``) is the live time, used for a per-day background.
+    """
 
     nu_per_proton_per_flavour: float
-    protons_per_year: float
     distance_m: float
+    protons_per_year: float | None = None
+    protons_on_target: float | None = None
+    live_days: float | None = None
     kind: str = "pion-dar"
+
+
+@dataclass(frozen=True)
+class ReactorSource:
+    """Reactor antineutrinos (heavy-Z' paper sec. 3.1; :func:`fluxes.reactor_source`).
+
+    ``fission_fractions``: a TOML table {U235 = ..., U238 = ..., Pu239 = ...,
+    Pu241 = ...} summing to 1 (default: the 0.58/0.07/0.30/0.05 mixture);
+    ``max_energy_mev``: upper end of the spectrum (default 10 MeV).
+    """
+
+    thermal_power_mw: float
+    distance_m: float
+    exposure_days: float
+    fission_fractions: tuple = ()
+    max_energy_mev: float = 10.0
+    kind: str = "reactor"
 
 
 @dataclass(frozen=True)
@@ -77,52 +112,146 @@ class GasTPCDetectorSpec:
 
 
 @dataclass(frozen=True)
-class DetectorSpec:
-    """A detector: target material, exposure, threshold, window, response, background.
+class DetectorPart:
+    """One material of a (possibly multi-part) detector: its own mass and threshold.
 
-    Energies in keV of nuclear recoil (keVnr), as in the paper's Table 2.
+    ``label`` names the part in the kernel's target names ("label:isotope");
+    empty for a single-material detector (plain isotope names). ``isotopes``
+    and ``acceptance`` are filled in from the detector table when a
+    ``[[detector.parts]]`` entry does not give them.
     """
 
     material: str
     mass_kg: float
-    exposure_years: float
     threshold_kev: float
-    window_max_kev: float
+    label: str = ""
+    isotopes: str = "paper"
+    acceptance: float | str = 1.0
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """A detector: target material, exposure, threshold, window, response, background.
+
+    Energies in keV of nuclear recoil (keVnr), as in the papers' tables.
+
+    Either one material (``material``, ``mass_kg``, ``threshold_kev`` or
+    ``threshold_pe``) or several ``parts`` (a TOML array ``[[detector.parts]]``
+    of tables with ``material``, ``mass_kg``, ``threshold_kev`` and optionally
+    ``label``, ``isotopes``, ``acceptance``), stacked along the kernel's target
+    axis; multi-part detectors take ``binning = "single"`` without smearing.
+
+    ``acceptance``: a number in (0, 1] (flat) or the name of an efficiency
+    function of the true recoil energy (``detectors.EFFICIENCY_FUNCTIONS``:
+    "coherent-csi-2017", "coherent-cenns10"). ``light_yield_pe_per_kevee`` and
+    ``quenching_factor`` convert keVnr to photoelectrons (PE = LY x QF x E_r);
+    ``threshold_pe`` / ``window_max_pe`` give the window in PE instead of
+    keVnr (the loader converts them and stores ``threshold_kev`` /
+    ``window_max_kev``). ``window_max_kev`` absent: no upper cut (the
+    kinematic end point). ``exposure_years``: with a per-year source only.
+    """
+
+    material: str | None = None
+    mass_kg: float | None = None
+    exposure_years: float | None = None
+    threshold_kev: float | None = None
+    window_max_kev: float | None = None
     resolution_at_threshold: float = 0.0
     smearing: bool = True
     binning: str = "resolution"
-    acceptance: float = 1.0
+    acceptance: float | str = 1.0
     background_per_day: float = 0.0
     isotopes: str = "paper"
     form_factor: str = "helm"
+    light_yield_pe_per_kevee: float | None = None
+    quenching_factor: float | None = None
+    threshold_pe: float | None = None
+    window_max_pe: float | None = None
+    parts: tuple = ()
     kind: str = "standard"
+
+    @property
+    def pe_per_kevnr(self) -> float | None:
+        """Photoelectrons per keVnr (light yield x quenching factor), or None."""
+        if self.light_yield_pe_per_kevee is None or self.quenching_factor is None:
+            return None
+        return self.light_yield_pe_per_kevee * self.quenching_factor
+
+    def part_list(self) -> tuple[DetectorPart, ...]:
+        """The detector's parts; a single-material detector is one unlabelled part."""
+        if self.parts:
+            return self.parts
+        return (DetectorPart(self.material, self.mass_kg, self.threshold_kev, "",
+                             self.isotopes, self.acceptance),)
+
+
+# chi^2 forms (implemented in stats.py) and the statistics keys each one takes.
+#   pulls-poisson: light-mediator paper eq. 4.1 (Poisson with signal/background pulls)
+#   coherent-2017: heavy-Z' paper eq. 21 (COHERENT CsI: N_meas, B_0n, B_ss, sigma_a1, sigma_a2)
+#   projection:    heavy-Z' paper eq. 22 (N_SM as data, one pull: sigma_stat, sigma_sys),
+#                  denominator (1 + sigma_stat) N_SM as printed (paper-notes 2)
+#   projection-alt: eq. 22 with the alternative denominator sigma_stat^2 N_SM^2 + N_SM
+CHI2_FORMS = {
+    "pulls-poisson": ("sigma_signal", "sigma_background"),
+    "coherent-2017": ("n_meas", "b_0n", "b_ss", "sigma_a1", "sigma_a2"),
+    "projection": ("sigma_stat", "sigma_sys"),
+    "projection-alt": ("sigma_stat", "sigma_sys"),
+}
 
 
 @dataclass(frozen=True)
 class StatisticsSpec:
-    """Pull-term uncertainties of eq. 4.1 (fractions)."""
+    """The chi^2 form and its numbers.
+
+    ``chi2``: "pulls-poisson" (default; light-mediator paper eq. 4.1 with the
+    fractional pull uncertainties ``sigma_signal``, ``sigma_background``),
+    "coherent-2017" (heavy-Z' paper eq. 21: ``n_meas``, ``b_0n``, ``b_ss``,
+    ``sigma_a1``, ``sigma_a2``), "projection" (eq. 22 as printed: ``sigma_stat``,
+    ``sigma_sys``) or "projection-alt" (eq. 22 with the alternative denominator,
+    paper-notes 2; same keys). Keys of another form are rejected. The chi^2
+    itself is computed in ``stats.py`` / ``heavy.py``.
+    """
 
     sigma_signal: float = 0.10
     sigma_background: float = 0.01
+    chi2: str = "pulls-poisson"
+    n_meas: float | None = None
+    b_0n: float | None = None
+    b_ss: float | None = None
+    sigma_a1: float | None = None
+    sigma_a2: float | None = None
+    sigma_stat: float | None = None
+    sigma_sys: float | None = None
+
+    @property
+    def chi2_params(self) -> tuple[tuple[str, float], ...]:
+        """(name, value) pairs of the chosen form's numbers, in :data:`CHI2_FORMS` order."""
+        return tuple((k, float(getattr(self, k))) for k in CHI2_FORMS[self.chi2])
 
 
 @dataclass(frozen=True)
 class ExperimentSpec:
     name: str
     description: str
-    source: PionDARSource
-    detector: DetectorSpec
+    source: PionDARSource | LBNFBeamDumpSource | ReactorSource
+    detector: DetectorSpec | GasTPCDetectorSpec
     statistics: StatisticsSpec
     reference: str = ""
 
 
-SOURCE_KINDS = {"pion-dar": PionDARSource, "lbnf-beam-dump": LBNFBeamDumpSource}
+SOURCE_KINDS = {"pion-dar": PionDARSource, "lbnf-beam-dump": LBNFBeamDumpSource,
+                "reactor": ReactorSource}
 DETECTOR_KINDS = {"standard": DetectorSpec, "gas-tpc": GasTPCDetectorSpec}
 BINNINGS = ("resolution", "single")
 
 
 def _check_table(table: dict, cls, path: str, skip=()) -> dict:
-    """Check keys against the dataclass ``cls``: unknown, missing and types."""
+    """Check keys against the dataclass ``cls``: unknown, missing and types.
+
+    Field types: "float", "bool", "str", "tuple" (a TOML table of numbers,
+    stored as sorted (key, value) pairs), "float | str" (a number or a string),
+    each optionally "| None" (the key may be absent: TOML has no null).
+    """
     allowed = {f.name: f for f in fields(cls) if f.name not in skip}
     if not isinstance(table, dict):
         raise SpecError(f"{path}: must be a table, got {type(table).__name__}")
@@ -137,10 +266,16 @@ def _check_table(table: dict, cls, path: str, skip=()) -> dict:
             continue
         value = table[name]
         kind = f.type if isinstance(f.type, str) else f.type.__name__
+        kind = kind.removesuffix(" | None")
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if kind == "float":
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if not is_number:
                 raise SpecError(f"{path}.{name}: must be a number, got {value!r}")
             value = float(value)
+        elif kind == "float | str":
+            if not (is_number or isinstance(value, str)):
+                raise SpecError(f"{path}.{name}: must be a number or a name, got {value!r}")
+            value = float(value) if is_number else value
         elif kind == "bool" and not isinstance(value, bool):
             raise SpecError(f"{path}.{name}: must be true or false, got {value!r}")
         elif kind == "str" and not isinstance(value, str):
@@ -159,19 +294,134 @@ def _positive(path: str, value: float, strict: bool = True) -> None:
         raise SpecError(f"{path}: must be {'> 0' if strict else '>= 0'}, got {value}")
 
 
+def _check_acceptance(path: str, value, pe_per_kevnr) -> None:
+    from ..detectors import EFFICIENCY_FUNCTIONS
+
+    if isinstance(value, str):
+        if value not in EFFICIENCY_FUNCTIONS:
+            raise SpecError(f"{path}: unknown efficiency function {value!r}; allowed: a number in "
+                            f"(0, 1] or one of {sorted(EFFICIENCY_FUNCTIONS)}")
+        needs_pe, _ = EFFICIENCY_FUNCTIONS[value]
+        if needs_pe and pe_per_kevnr is None:
+            raise SpecError(f"{path}: {value!r} is a function of photoelectrons and needs "
+                            "detector.light_yield_pe_per_kevee and detector.quenching_factor")
+    elif not 0.0 < value <= 1.0:
+        raise SpecError(f"{path}: must be in (0, 1] or the name of an efficiency function, got {value}")
+
+
+def _check_part_targets(prefix: str, part: DetectorPart, form_factor: str) -> None:
+    """Material, isotope option and (for Helm) charge radii of one part.
+
+    ``prefix``: "detector" (single material) or "detector.parts[i]".
+    """
+    from ..nuclei import MATERIALS, has_radius, material_composition
+
+    if part.material not in MATERIALS:
+        raise SpecError(f"{prefix}.material: unknown material {part.material!r}; "
+                        f"allowed: {sorted(MATERIALS)}")
+    if part.isotopes not in ("paper", "natural"):
+        raise SpecError(f"{prefix}.isotopes: must be 'paper' or 'natural', got {part.isotopes!r}")
+    if form_factor == "helm":
+        missing = [iso.name for iso in material_composition(part.material, part.isotopes)
+                   if not has_radius(iso)]
+        if missing:
+            raise SpecError(f"detector.form_factor: 'helm' needs the rms charge radius, which "
+                            f"{', '.join(missing)} ({part.material}) lack (nuclei.py has radii only for "
+                            f"the light-mediator paper's Table 1 elements); use 'symmetrized-fermi'")
+
+
+def _parse_parts(parts_raw, defaults: dict, pe_per_kevnr) -> tuple[DetectorPart, ...]:
+    """Validate ``[[detector.parts]]`` and fill in isotopes/acceptance from the detector."""
+    if not isinstance(parts_raw, list) or not parts_raw or not all(isinstance(t, dict) for t in parts_raw):
+        raise SpecError("detector.parts: must be a non-empty array of tables ([[detector.parts]]), "
+                        f"got {parts_raw!r}")
+    out, labels = [], set()
+    for i, table in enumerate(parts_raw):
+        path = f"detector.parts[{i}]"
+        vals = _check_table(table, DetectorPart, path)
+        vals.setdefault("label", vals["material"])
+        vals.setdefault("isotopes", defaults["isotopes"])
+        vals.setdefault("acceptance", defaults["acceptance"])
+        part = DetectorPart(**vals)
+        _positive(f"{path}.mass_kg", part.mass_kg)
+        _positive(f"{path}.threshold_kev", part.threshold_kev)
+        if not part.label or part.label in labels:
+            raise SpecError(f"{path}.label: must be non-empty and unique among the parts, got {part.label!r}")
+        labels.add(part.label)
+        _check_acceptance(f"{path}.acceptance", part.acceptance, pe_per_kevnr)
+        _check_part_targets(path, part, defaults["form_factor"])
+        out.append(part)
+    return tuple(out)
+
+
+_SINGLE_ONLY_KEYS = ("material", "mass_kg", "threshold_kev", "threshold_pe", "window_max_pe")
+
+
+def _parse_standard_detector(table: dict) -> DetectorSpec:
+    """Validate a standard detector table (single material or ``[[detector.parts]]``)."""
+    raw = dict(table)
+    parts_raw = raw.pop("parts", None)
+    vals = _check_table(raw, DetectorSpec, "detector", skip=("kind", "parts"))
+    ly, qf = vals.get("light_yield_pe_per_kevee"), vals.get("quenching_factor")
+    for key in ("light_yield_pe_per_kevee", "quenching_factor", "threshold_pe", "window_max_pe"):
+        if vals.get(key) is not None:
+            _positive(f"detector.{key}", vals[key])
+    if (ly is None) != (qf is None):
+        missing = "quenching_factor" if qf is None else "light_yield_pe_per_kevee"
+        raise SpecError(f"detector.{missing}: required with detector."
+                        f"{'light_yield_pe_per_kevee' if qf is None else 'quenching_factor'} "
+                        "(photoelectrons = light yield x quenching factor x E_r[keVnr])")
+    pe = None if ly is None else ly * qf
+    if parts_raw is not None:
+        for key in _SINGLE_ONLY_KEYS:
+            if key in vals:
+                raise SpecError(f"detector.{key}: not allowed with [[detector.parts]] "
+                                "(give it in each part)")
+        defaults = {k: vals.get(k, next(f.default for f in fields(DetectorSpec) if f.name == k))
+                    for k in ("isotopes", "acceptance", "form_factor")}
+        vals["parts"] = _parse_parts(parts_raw, defaults, pe)
+        return DetectorSpec(**vals)
+    for key in ("material", "mass_kg"):
+        if key not in vals:
+            raise SpecError(f"detector.{key}: required key is missing")
+    for kev, pe_key in (("threshold_kev", "threshold_pe"), ("window_max_kev", "window_max_pe")):
+        if kev in vals and pe_key in vals:
+            raise SpecError(f"detector.{pe_key}: give either detector.{kev} or detector.{pe_key}, not both")
+        if pe_key in vals:
+            if pe is None:
+                raise SpecError(f"detector.{pe_key}: needs detector.light_yield_pe_per_kevee and "
+                                "detector.quenching_factor to convert photoelectrons to keVnr")
+            vals[kev] = vals[pe_key] / pe
+    if "threshold_kev" not in vals:
+        raise SpecError("detector.threshold_kev: required key is missing (or give detector.threshold_pe)")
+    return DetectorSpec(**vals)
+
+
 def _check_standard_detector(det: DetectorSpec) -> None:
-    _positive("detector.mass_kg", det.mass_kg)
-    _positive("detector.threshold_kev", det.threshold_kev)
+    parts = det.part_list()
+    if not det.parts:
+        _positive("detector.mass_kg", det.mass_kg)
+        _positive("detector.threshold_kev", det.threshold_kev)
     _positive("detector.background_per_day", det.background_per_day, strict=False)
-    if not det.window_max_kev > det.threshold_kev:
-        raise SpecError(f"detector.window_max_kev: must exceed detector.threshold_kev "
-                        f"({det.threshold_kev}), got {det.window_max_kev}")
+    if det.window_max_kev is not None:
+        for i, part in enumerate(parts):
+            th_name = f"detector.parts[{i}].threshold_kev" if det.parts else "detector.threshold_kev"
+            if not det.window_max_kev > part.threshold_kev:
+                raise SpecError(f"detector.window_max_kev: must exceed {th_name} "
+                                f"({part.threshold_kev}), got {det.window_max_kev}")
     if det.binning not in BINNINGS:
         raise SpecError(f"detector.binning: must be one of {BINNINGS}, got {det.binning!r}")
+    if det.parts and det.binning != "single":
+        raise SpecError(f"detector.binning: must be 'single' with [[detector.parts]], got {det.binning!r}")
+    if det.parts and det.smearing:
+        raise SpecError("detector.smearing: must be false with [[detector.parts]] (one total-count bin)")
     if det.smearing and not det.resolution_at_threshold > 0:
         raise SpecError("detector.resolution_at_threshold: must be > 0 when detector.smearing is true")
     if det.binning == "resolution" and not det.resolution_at_threshold > 0:
         raise SpecError("detector.resolution_at_threshold: must be > 0 for resolution binning")
+    if not det.parts:
+        _check_acceptance("detector.acceptance", det.acceptance, det.pe_per_kevnr)
+        _check_part_targets("detector", parts[0], det.form_factor)
 
 
 def _check_gas_tpc(det: GasTPCDetectorSpec) -> None:
@@ -201,15 +451,97 @@ def _check_common_detector(det) -> None:
     from ..form_factors import FORM_FACTORS
     from ..nuclei import MATERIALS
 
-    _positive("detector.exposure_years", det.exposure_years)
+    if det.exposure_years is not None:
+        _positive("detector.exposure_years", det.exposure_years)
+    if det.form_factor not in FORM_FACTORS:
+        raise SpecError(f"detector.form_factor: unknown {det.form_factor!r}; allowed: {sorted(FORM_FACTORS)}")
+    if det.kind == "standard":
+        return
     if not 0.0 < det.acceptance <= 1.0:
         raise SpecError(f"detector.acceptance: must be in (0, 1], got {det.acceptance}")
     if det.material not in MATERIALS:
         raise SpecError(f"detector.material: unknown material {det.material!r}; allowed: {sorted(MATERIALS)}")
     if det.isotopes not in ("paper", "natural"):
         raise SpecError(f"detector.isotopes: must be 'paper' or 'natural', got {det.isotopes!r}")
-    if det.form_factor not in FORM_FACTORS:
-        raise SpecError(f"detector.form_factor: unknown {det.form_factor!r}; allowed: {sorted(FORM_FACTORS)}")
+
+
+def _check_source(source) -> None:
+    for f in fields(source):
+        value = getattr(source, f.name)
+        if f.type in ("float", "float | None") and value is not None:
+            _positive(f"source.{f.name}", value)
+    if source.kind == "lbnf-beam-dump" and source.flavours not in ("nu_mu", "all"):
+        raise SpecError(f"source.flavours: must be 'nu_mu' or 'all', got {source.flavours!r}")
+    if source.kind == "pion-dar":
+        if (source.protons_per_year is None) == (source.protons_on_target is None):
+            raise SpecError("source.protons_per_year: give exactly one of source.protons_per_year "
+                            "(with detector.exposure_years) and source.protons_on_target")
+        if source.live_days is not None and source.protons_on_target is None:
+            raise SpecError("source.live_days: only with source.protons_on_target "
+                            "(with protons_per_year the live time is detector.exposure_years)")
+    if source.kind == "reactor":
+        from ..fluxes import REACTOR_JOIN_MEV, _fractions_key
+
+        if source.fission_fractions:
+            try:
+                _fractions_key(dict(source.fission_fractions))
+            except ValueError as err:
+                raise SpecError(f"source.{err}") from None
+        if not source.max_energy_mev > REACTOR_JOIN_MEV:
+            raise SpecError(f"source.max_energy_mev: must exceed {REACTOR_JOIN_MEV} MeV "
+                            f"(the Kopeikin/Huber-Mueller join), got {source.max_energy_mev}")
+
+
+def source_exposure_is_fixed(source) -> bool:
+    """True when the source carries the whole exposure (protons_on_target, reactor exposure_days)."""
+    return source.kind == "reactor" or (source.kind == "pion-dar" and source.protons_on_target is not None)
+
+
+def _check_exposure(source, det) -> None:
+    """Cross-table rules: who carries the exposure, and the live time of a per-day background."""
+    years = getattr(det, "exposure_years", None)
+    if source_exposure_is_fixed(source):
+        if years is not None:
+            carrier = "source.exposure_days" if source.kind == "reactor" else "source.protons_on_target"
+            raise SpecError(f"detector.exposure_years: not used with {carrier}, which fixes the "
+                            "exposure; remove it")
+    elif years is None:
+        raise SpecError(f"detector.exposure_years: required key is missing (the {source.kind} "
+                        "source gives a rate per year)")
+    if getattr(det, "background_per_day", 0.0) > 0 and live_days_of(source, det) is None:
+        raise SpecError("detector.background_per_day: needs a live time; with source.protons_on_target "
+                        "give source.live_days")
+
+
+def live_days_of(source, det) -> float | None:
+    """Live time [days] of the exposure: reactor exposure_days, pion-DAR live_days
+    (with protons_on_target) or detector.exposure_years x 365.25; None if unknown."""
+    from ..constants import DAYS_PER_YEAR
+
+    if source.kind == "reactor":
+        return source.exposure_days
+    if source.kind == "pion-dar" and source.protons_on_target is not None:
+        return source.live_days
+    years = getattr(det, "exposure_years", None)
+    return None if years is None else years * DAYS_PER_YEAR
+
+
+def _parse_statistics(table) -> StatisticsSpec:
+    vals = _check_table(table, StatisticsSpec, "statistics")
+    chi2 = vals.get("chi2", "pulls-poisson")
+    if chi2 not in CHI2_FORMS:
+        raise SpecError(f"statistics.chi2: unknown form {chi2!r}; allowed: {sorted(CHI2_FORMS)}")
+    needed = CHI2_FORMS[chi2]
+    for key in table:
+        if key != "chi2" and key not in needed:
+            raise SpecError(f"statistics.{key}: not a setting of chi2 = {chi2!r} (its keys: {list(needed)})")
+    stats = StatisticsSpec(**vals)
+    for key in needed:
+        value = getattr(stats, key)
+        if value is None:
+            raise SpecError(f"statistics.{key}: required key is missing for chi2 = {chi2!r}")
+        _positive(f"statistics.{key}", value, strict=key.startswith("sigma"))
+    return stats
 
 
 def parse_spec(data: dict, origin: str = "<spec>") -> ExperimentSpec:
@@ -230,11 +562,7 @@ def parse_spec(data: dict, origin: str = "<spec>") -> ExperimentSpec:
         raise SpecError(f"source.kind: unknown source {kind!r}; allowed: {sorted(SOURCE_KINDS)}")
     source_cls = SOURCE_KINDS[kind]
     source = source_cls(**_check_table(source_table, source_cls, "source", skip=("kind",)))
-    for f in fields(source_cls):
-        if f.type == "float":
-            _positive(f"source.{f.name}", getattr(source, f.name))
-    if kind == "lbnf-beam-dump" and source.flavours not in ("nu_mu", "all"):
-        raise SpecError(f"source.flavours: must be 'nu_mu' or 'all', got {source.flavours!r}")
+    _check_source(source)
 
     det_table = data["detector"]
     if not isinstance(det_table, dict):
@@ -243,17 +571,17 @@ def parse_spec(data: dict, origin: str = "<spec>") -> ExperimentSpec:
     det_kind = det_table.pop("kind", "standard")
     if det_kind not in DETECTOR_KINDS:
         raise SpecError(f"detector.kind: unknown kind {det_kind!r}; allowed: {sorted(DETECTOR_KINDS)}")
-    det_cls = DETECTOR_KINDS[det_kind]
-    det = det_cls(**_check_table(det_table, det_cls, "detector", skip=("kind",)))
     if det_kind == "standard":
+        det = _parse_standard_detector(det_table)
         _check_standard_detector(det)
     else:
+        det_cls = DETECTOR_KINDS[det_kind]
+        det = det_cls(**_check_table(det_table, det_cls, "detector", skip=("kind",)))
         _check_gas_tpc(det)
     _check_common_detector(det)
+    _check_exposure(source, det)
 
-    stats = StatisticsSpec(**_check_table(data.get("statistics", {}), StatisticsSpec, "statistics"))
-    _positive("statistics.sigma_signal", stats.sigma_signal)
-    _positive("statistics.sigma_background", stats.sigma_background)
+    stats = _parse_statistics(data.get("statistics", {}))
     for key in ("name", "description", "reference"):
         if key in data and not isinstance(data[key], str):
             raise SpecError(f"{key}: must be a string")
