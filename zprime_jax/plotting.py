@@ -25,6 +25,16 @@ def _figure():
     return plt
 
 
+def _save(fig, path):
+    """Lay out, write and close a figure; return its path."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def sensitivity_figure(path, model_name: str, cl: float, curves: dict, contours: dict,
                        grids: dict | None = None, level: float | None = None, overlay=None):
     """Plot 90% CL curves in the (m_Z', g_Z') plane and save to ``path``.
@@ -62,10 +72,7 @@ def sensitivity_figure(path, model_name: str, cl: float, curves: dict, contours:
     ax.set_title(f"{MODEL_TITLES.get(model_name, model_name)}: {100 * cl:.0f}% CL sensitivity")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def spectrum_figure(path, name: str, edges_kev, signal, background, sm=None):
@@ -82,10 +89,7 @@ def spectrum_figure(path, name: str, edges_kev, signal, background, sm=None):
     ax.set_yscale("log")
     ax.set_title(name)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def pressure_figure(path, scan: dict):
@@ -110,10 +114,7 @@ def pressure_figure(path, scan: dict):
     ax.set_title(r"$\nu$BDX-DRIFT, CS$_2$, 10 m$^3$")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 HEAVY_TITLES = {"lr": "Left-Right", "e6-chi": r"E$_6$ $\chi$", "e6-eta": r"E$_6$ $\eta$",
@@ -136,10 +137,7 @@ def mass_profile_figure(path, model_name: str, curves: dict, level: float):
     ax.set_title(HEAVY_TITLES.get(model_name, model_name))
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def limit_scan_figure(path, model_name: str, parameter: str, values, limits: dict):
@@ -155,10 +153,7 @@ def limit_scan_figure(path, model_name: str, parameter: str, values, limits: dic
     ax.set_title(HEAVY_TITLES.get(model_name, model_name))
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def e6_plane_figure(path, cos_betas, masses_gev, delta_chi2, level: float, label: str):
@@ -181,7 +176,4 @@ def e6_plane_figure(path, cos_betas, masses_gev, delta_chi2, level: float, label
     ax.set_xlabel(r"$\cos\beta$")
     ax.set_ylabel(r"$M_{Z'}$ [GeV]")
     ax.set_title(f"90% CL excluded (shaded): {label}")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
