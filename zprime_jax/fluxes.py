@@ -178,26 +178,27 @@ def folded_kinematic_weight(component: FluxComponent, e_r_mev, target_mass_mev):
 
     Parameter-free part of eq. 3.1: the counts are
     N_T * fluence * G_F^2 m_T/pi * int dE_r K(E_r) Q(E_r)^2.
-    Per segment of the spectrum a 16-node Gauss-Legendre rule is used; it is
-    exact for the Michel spectra (the integrand is then a polynomial of
-    degree 3) and converges fast for smooth tabulated spectra.
-    Args: e_r_mev (any shape, MeV), target_mass_mev (MeV). Returns: same shape.
+    Per segment of the spectrum (between consecutive ``breakpoints_mev``) a
+    16-node Gauss-Legendre rule is used; it is exact for the Michel spectra
+    (the integrand is then a polynomial of degree 3) and converges fast for
+    smooth tabulated spectra. All S segments are one (..., S, 16) array, so
+    the traced graph does not grow with S (a reactor spectrum has ~40).
+    Args: e_r_mev (any shape, MeV), target_mass_mev (MeV; may be an array
+    broadcasting against ``e_r_mev``). Returns: the broadcast shape.
     """
     e_r = jnp.asarray(e_r_mev)
-    e_min = jnp.sqrt(target_mass_mev * e_r / 2.0)
+    m_t = jnp.asarray(target_mass_mev)
     if component.line_energy_mev is not None:
-        e0 = component.line_energy_mev
-        k = 1.0 - target_mass_mev * e_r / (2.0 * e0**2)
+        k = 1.0 - m_t * e_r / (2.0 * component.line_energy_mev**2)
         return jnp.where(k > 0.0, k, 0.0)
-    total = jnp.zeros_like(e_r)
-    edges = component.breakpoints_mev
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        a = jnp.clip(e_min, lo, hi)           # integration starts at max(lo, E_min)
-        half = 0.5 * (hi - a)[..., None]
-        e = a[..., None] + half * (_GL_X + 1.0)
-        kin = 1.0 - target_mass_mev * e_r[..., None] / (2.0 * e**2)
-        total = total + jnp.sum(_GL_W * half * component.spectrum(e) * kin, axis=-1)
-    return total
+    e_min = jnp.sqrt(m_t * e_r / 2.0)[..., None]                       # (..., 1)
+    edges = np.asarray(component.breakpoints_mev, dtype=float)
+    lo, hi = edges[:-1], edges[1:]                                      # (S,)
+    a = jnp.clip(e_min, lo, hi)                  # integration starts at max(lo, E_min)
+    half = 0.5 * (hi - a)
+    e = a[..., None] + half[..., None] * (_GL_X + 1.0)                  # (..., S, 16)
+    kin = 1.0 - (m_t * e_r)[..., None, None] / (2.0 * e**2)
+    return jnp.sum(jnp.sum(_GL_W * half[..., None] * component.spectrum(e) * kin, axis=-1), axis=-1)
 
 
 # --- heavy-Z' paper (Miranda et al. 2020, sec. 3.1) sources -----------------
@@ -410,28 +411,3 @@ def reactor_source(thermal_power_mw: float, distance_m: float, exposure_days: fl
     fluence = n_nu / (4.0 * math.pi * distance_cm**2)
     return (FluxComponent(flavour, fluence, spectrum=_normalised_reactor_spectrum(key, float(e_max_mev)),
                           breakpoints_mev=reactor_breakpoints_mev(e_max_mev), label="reactor"),)
-
-
-def folded_kinematic_weight_vectorized(component: FluxComponent, e_r_mev, target_mass_mev):
-    """:func:`folded_kinematic_weight` with all spectrum segments at once.
-
-    The same 16-node Gauss-Legendre rule per segment between consecutive
-    ``breakpoints_mev``, evaluated as one (..., S, 16) array instead of a
-    Python loop over the S segments: the traced graph no longer grows with
-    S, so a reactor spectrum (~40 segments) compiles in a fraction of the
-    time. Equal to the loop form up to float rounding (the summation order
-    differs). ``target_mass_mev`` may be an array broadcasting against
-    ``e_r_mev``.
-    """
-    e_r = jnp.asarray(e_r_mev)
-    m_t = jnp.asarray(target_mass_mev)
-    if component.line_energy_mev is not None:
-        return folded_kinematic_weight(component, e_r, m_t)
-    e_min = jnp.sqrt(m_t * e_r / 2.0)[..., None]                       # (..., 1)
-    edges = np.asarray(component.breakpoints_mev, dtype=float)
-    lo, hi = edges[:-1], edges[1:]                                      # (S,)
-    a = jnp.clip(e_min, lo, hi)                                         # (..., S)
-    half = 0.5 * (hi - a)
-    e = a[..., None] + half[..., None] * (_GL_X + 1.0)                  # (..., S, 16)
-    kin = 1.0 - (m_t * e_r)[..., None, None] / (2.0 * e**2)
-    return jnp.sum(jnp.sum(_GL_W * half[..., None] * component.spectrum(e) * kin, axis=-1), axis=-1)

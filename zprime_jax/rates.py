@@ -48,7 +48,6 @@ from .fluxes import (
     LBNF_COLUMNS,
     FluxComponent,
     folded_kinematic_weight,
-    folded_kinematic_weight_vectorized,
     lbnf_source,
     pion_dar_source,
     reactor_source,
@@ -240,13 +239,13 @@ def _folded_weights(e_r, quad_w, m_t, n_targets, comps, flavours):
 
     All targets at once (m_t, n_targets of shape (T,); e_r, quad_w (T, K)), so
     one compilation serves the whole kernel; the spectra are folded with
-    :func:`fluxes.folded_kinematic_weight_vectorized` (all spectrum segments
-    as one array axis).
+    :func:`fluxes.folded_kinematic_weight`. Used by both kernel builders
+    (``n_targets`` may be traced, e.g. a function of the gas pressure).
     """
     m = m_t[:, None]
     scale = n_targets[:, None] * G_FERMI_MEV2**2 * m / math.pi * MEV2_TO_CM2 * quad_w
     return jnp.stack([
-        sum(c.fluence_per_cm2 * folded_kinematic_weight_vectorized(c, e_r, m)
+        sum(c.fluence_per_cm2 * folded_kinematic_weight(c, e_r, m)
             for c in comps if c.flavour == f) * scale
         for f in flavours])
 
@@ -426,28 +425,25 @@ def build_gas_tpc_kernel(spec: ExperimentSpec, pressure_torr, nodes_per_segment:
     e_max = det.window_max_kev / KEV_PER_MEV
     t, wt = _gauss_legendre_nodes(np.linspace(0.0, 1.0, GAS_TPC_SEGMENTS + 1), nodes_per_segment)
     t, wt = jnp.asarray(t), jnp.asarray(wt)
-    e_r, q, ff, weight, e_th_all = [], [], [], [], []
-    for iso, per_molecule in composition.items():
-        m_t = iso.mass_mev
+    e_r, quad_w, ff, e_th_all = [], [], [], []
+    for iso in composition:
         e_th = detectors.pressure_threshold_kev(thresholds[iso.name], p, det.reference_pressure_torr) \
             / KEV_PER_MEV                                                                 # eq. 3.4
         log_r = jnp.log(e_max / e_th)
         e = e_th * jnp.exp(t * log_r)
-        quad_w = wt * e * log_r                                               # dE = E ln r dt
-        q_t = momentum_transfer_mev(e, m_t)
-        scale = per_molecule * molecules * G_FERMI_MEV2**2 * m_t / math.pi * MEV2_TO_CM2 * quad_w
-        weight.append(jnp.stack([
-            sum(c.fluence_per_cm2 * folded_kinematic_weight(c, e, m_t) for c in comps if c.flavour == f)
-            * scale for f in flavours]))
         e_r.append(e)
-        q.append(q_t)
-        ff.append(FORM_FACTORS[det.form_factor](q_t, iso))
+        quad_w.append(wt * e * log_r)                                         # dE = E ln r dt
+        ff.append(FORM_FACTORS[det.form_factor](momentum_transfer_mev(e, iso.mass_mev), iso))
         e_th_all.append(e_th)
+    masses = jnp.asarray([iso.mass_mev for iso in composition])
+    q = momentum_transfer_mev(jnp.stack(e_r), masses[:, None])
+    n_targets = jnp.stack([per_molecule * molecules for per_molecule in composition.values()])
+    weight = _folded_weights(jnp.stack(e_r), jnp.stack(quad_w), masses, n_targets, comps, flavours)
     n_t = len(e_r)
     kernel = RateKernel(
-        e_r_mev=jnp.stack(e_r), q_mev=jnp.stack(q), form_factor=jnp.stack(ff),
+        e_r_mev=jnp.stack(e_r), q_mev=q, form_factor=jnp.stack(ff),
         Z=jnp.asarray([float(i.Z) for i in composition]), N=jnp.asarray([float(i.N) for i in composition]),
-        weight=jnp.stack(weight, axis=1),
+        weight=weight,
         response=det.acceptance * jnp.ones((n_t, 1, t.shape[0])),
         background=jnp.zeros(1),
         edges_kev=jnp.stack([jnp.min(jnp.stack(e_th_all)) * KEV_PER_MEV, jnp.asarray(det.window_max_kev)]),
