@@ -102,3 +102,72 @@ def test_threshold_above_end_point_from_a_user_spec(capsys, tmp_path):
     code, out = run(capsys, "rates", "--experiment", str(spec), "--json")
     assert code == 2
     assert "detector.threshold_kev" in out["error"] and "end point" in out["error"]
+
+
+# --- nu-e scattering with the 51Cr source (issue 5) ---------------------------
+
+def test_mass_limit_cr51_json(capsys):
+    from zprime_jax import heavy
+
+    code, out = run(capsys, "mass-limit", "--experiment", "cr51-lxe-a", "--model", "e6-chi", "--json")
+    assert code == 0 and out["chi2_forms"] == {"cr51-lxe-a": "gaussian-sm"}
+    direct = heavy.mass_limit((heavy.measurement(build_kernel("cr51-lxe-a")),), MODELS["e6-chi"])
+    assert out["mass_limit_gev"] == pytest.approx(direct["mass_limit_gev"], rel=1e-12)
+    assert out["mass_limit_gev"] == pytest.approx(510.0, rel=0.04)      # Table III (A)
+
+
+def test_rates_cr51_json(capsys):
+    code, out = run(capsys, "rates", "--experiment", "cr51-lxe-c", "--model", "lr", "--mass-gev", "500", "--json")
+    assert code == 0
+    assert list(out["by_target"]) == ["electrons"] and list(out["by_flavour"]) == ["nu_e"]
+    assert len(out["bins"]["edges_kev"]) == 121 and out["background_total"] == 0.0
+    assert sum(out["bins"]["signal"]) == pytest.approx(out["total"], rel=1e-12)
+    assert out["total"] > out["sm_total"] > 1.8e4          # LR as printed raises the nu_e-e rate
+
+
+def test_lr_reading_flag_and_its_errors(capsys):
+    code, printed = run(capsys, "mass-limit", "--experiment", "cr51-lxe-b", "--model", "lr", "--json")
+    code2, nc = run(capsys, "mass-limit", "--experiment", "cr51-lxe-b", "--model", "lr",
+                    "--lr-electron-reading", "nc-only", "--json")
+    assert code == code2 == 0 and nc["mass_limit_gev"] < 0.7 * printed["mass_limit_gev"]
+    code, out = run(capsys, "mass-limit", "--experiment", "cr51-lxe-b", "--model", "e6-chi",
+                    "--lr-electron-reading", "nc-only", "--json")
+    assert code == 2 and "--lr-electron-reading" in out["error"]
+
+
+def test_sensitivity_refuses_nu_e_experiments(capsys):
+    code, out = run(capsys, "sensitivity", "--experiment", "cr51-lxe-a", "--model", "universal", "--json")
+    assert code == 2 and "cr51-lxe-a" in out["error"] and "mass-limit" in out["error"]
+
+
+def test_chi2_options_need_a_cevns_experiment(capsys):
+    code, out = run(capsys, "mass-limit", "--experiment", "cr51-lxe-a", "--model", "e6-chi", "--sigma-sys", "0.1",
+                    "--json")
+    assert code == 2 and "--sigma-sys" in out["error"]
+
+
+def test_combined_limit_scan_writes_fig6(capsys, tmp_path):
+    code, out = run(capsys, "limit-scan", "--experiment", "combined-cevns-nue", "--model", "e6-eta",
+                    "--parameter", "uncertainty", "--values", "0.2,0.05,0", "--chi2", "projection", "--combined",
+                    "--out", str(tmp_path), "--json")
+    assert code == 0
+    rows = out["mass_limit_gev"]
+    assert set(rows) == {"coherent-csi", "connie", "cr51-lxe-c", "combined"}
+    assert rows["cr51-lxe-c"][0] == rows["cr51-lxe-c"][-1]          # eq. 23 has no uncertainty to scan
+    assert rows["combined"][0] < rows["combined"][1] < rows["combined"][2]
+    assert all(c >= max(rows[n][i] for n in ("coherent-csi", "connie", "cr51-lxe-c"))
+               for i, c in enumerate(rows["combined"]))
+    assert (tmp_path / "limit_vs_uncertainty_e6-eta.png").stat().st_size > 1000
+    with open(out["csv"]) as fh:
+        assert len(list(csv.reader(fh))) == 4
+
+
+def test_e6_plane_separate_regions(capsys, tmp_path):
+    code, out = run(capsys, "e6-plane", "--experiment", "cr51-lxe-a", "--experiment", "cr51-lxe-c", "--separate",
+                    "--grid", "41,61", "--out", str(tmp_path), "--json")
+    assert code == 0 and set(out["mass_limit_gev"]) == {"cr51-lxe-a", "cr51-lxe-c"}
+    a, c = (np.array([np.nan if x is None else x for x in out["mass_limit_gev"][n]], dtype=float)
+            for n in ("cr51-lxe-a", "cr51-lxe-c"))
+    ok = np.isfinite(a) & np.isfinite(c)
+    assert np.all(c[ok] >= a[ok])                                   # C has twice B's exposure and more than A's
+    assert (tmp_path / "e6_plane.png").stat().st_size > 1000

@@ -16,7 +16,9 @@ from pathlib import Path
 from statistics import NormalDist
 
 ESS_DETECTORS = ("ess-csi", "ess-si", "ess-xe", "ess-ge", "ess-ar", "ess-c3f8")
-EXPERIMENT_GROUPS = {"ess-all": ESS_DETECTORS}
+# Sec. 4.3 of the heavy-Z' paper: COHERENT CsI + CONNIE + 51Cr-LXe configuration C (Fig. 6).
+COMBINED_CEVNS_NUE = ("coherent-csi", "connie", "cr51-lxe-c")
+EXPERIMENT_GROUPS = {"ess-all": ESS_DETECTORS, "combined-cevns-nue": COMBINED_CEVNS_NUE}
 # "No cut" on the recoil energy for Fig. 1: the Helm form factor makes recoils
 # above a few MeV negligible (F^2 < 1e-10 at 100 MeV for carbon), so 100 MeV
 # stands in for infinity.
@@ -91,9 +93,17 @@ def _check_pressure_used(args, specs) -> None:
 
 
 def _model(args):
+    from dataclasses import replace
+
     from .models import get_model
 
-    return get_model(args.model, getattr(args, "sin2w", None))
+    model = get_model(args.model, getattr(args, "sin2w", None))
+    reading = getattr(args, "lr_electron_reading", None)
+    if reading is not None:
+        if model.name != "lr":
+            raise UsageError(f"--lr-electron-reading: applies to --model lr only, got {model.name!r}")
+        model = replace(model, electron_lr_reading=reading)
+    return model
 
 
 def _cos_beta(args):
@@ -142,6 +152,8 @@ def cmd_experiments(args):
 
 
 def cmd_rates(args):
+    import dataclasses
+
     import numpy as np
 
     from .models import MODELS
@@ -153,7 +165,9 @@ def cmd_rates(args):
     _check_pressure_used(args, [spec])
     kernel = build_kernel(spec)
     per = np.asarray(expected_counts(params, kernel, model, breakdown=True))   # (F, T, B)
-    sm = np.asarray(expected_counts(None, kernel, MODELS["sm"]))
+    # the SM reference in the model's own coupling set (radiative for lr/e6, eqs. 3 and 7)
+    sm_model = dataclasses.replace(MODELS["sm"], sm=model.sm) if hasattr(model, "sm") else MODELS["sm"]
+    sm = np.asarray(expected_counts(None, kernel, sm_model))
     signal = per.sum(axis=(0, 1))
     out = {
         "experiment": kernel.name,
@@ -218,6 +232,11 @@ def cmd_sensitivity(args):
 
     specs = {n: _load(n, args.pressure_torr) for n in names}
     _check_pressure_used(args, specs.values())
+    nue = [n for n, s in specs.items() if s.detector.kind == "electron-scattering"]
+    if nue:
+        raise UsageError(f"--experiment: {', '.join(nue)} measure nu-e scattering, implemented for the heavy "
+                         "Z' models (use 'mass-limit', 'limit-scan' or 'e6-plane'); 'sensitivity' scans light "
+                         "mediators in CEvNS")
     measurements = {n: stats.asimov_measurement(build_kernel(s)) for n, s in specs.items()}
     combined = tuple(measurements.values())
     lim = scan.coupling_limits(combined, model, masses, level=level, coupling_range=g_range,
@@ -369,11 +388,19 @@ def _heavy_setup(args):
         raise UsageError(f"--luminosity-ratio: must be > 0, got {args.luminosity_ratio}")
     for opt in ("sigma_stat", "sigma_sys"):
         v = getattr(args, opt)
-        if v is not None and not v > 0:
-            raise UsageError(f"--{opt.replace('_', '-')}: must be > 0, got {v}")
-    ms = {n: heavy.measurement(build_kernel(_load(n)), form=args.chi2, sigma_stat=args.sigma_stat,
-                               sigma_sys=args.sigma_sys, luminosity_ratio=args.luminosity_ratio or 1.0)
-          for n in names}
+        if v is not None and not v >= 0:
+            raise UsageError(f"--{opt.replace('_', '-')}: must be >= 0, got {v}")
+    kernels = {n: build_kernel(_load(n)) for n in names}
+    # --chi2/--sigma-* set the CEvNS total-count chi^2 (eqs. 21-22); nu-e keeps eq. 23
+    cevns = {n for n, k in kernels.items() if k.chi2_form != "gaussian-sm"}
+    if not cevns and (args.chi2 or args.sigma_stat is not None or args.sigma_sys is not None):
+        raise UsageError("--chi2, --sigma-stat, --sigma-sys: set the CEvNS chi^2 (eqs. 21-22); "
+                         f"{', '.join(names)} use eq. 23 only")
+    ms = {n: heavy.measurement(k, form=args.chi2 if n in cevns else None,
+                               sigma_stat=args.sigma_stat if n in cevns else None,
+                               sigma_sys=args.sigma_sys if n in cevns else None,
+                               luminosity_ratio=args.luminosity_ratio or 1.0)
+          for n, k in kernels.items()}
     level = args.delta_chi2 if args.delta_chi2 is not None else delta_chi2_for_cl(args.cl)
     mass_range = _pair(args.mass_range_gev, "--mass-range-gev")
     return model, (0.0 if cb is None else cb), names, ms, level, mass_range
@@ -399,7 +426,7 @@ def cmd_mass_limit(args):
         folder = Path(args.out)
         folder.mkdir(parents=True, exist_ok=True)
         curves = {n: (r["masses_gev"], r["delta_chi2"]) for n, r in per.items()}
-        if len(names) > 1:
+        if len(names) > 1 and not args.separate:
             curves["combined"] = (res["masses_gev"], res["delta_chi2"])
         out["plot"] = str(mass_profile_figure(folder / f"mass_profile_{model.name}.png", model.name, curves, level))
         rows = [[f"{m:.8g}", *[f"{c[1][i]:.8g}" for c in curves.values()]]
@@ -419,14 +446,20 @@ def cmd_limit_scan(args):
 
     model, cb, names, ms, level, mass_range = _heavy_setup(args)
     values = _float_list(args.values, "--values")
-    if any(not v > 0 for v in values):
-        raise UsageError(f"--values: every value must be > 0, got {values}")
+    smallest_ok = 0.0 if args.parameter == "uncertainty" else None
+    if any(not (v >= 0 if smallest_ok == 0.0 else v > 0) for v in values):
+        raise UsageError(f"--values: every value must be {'>= 0' if smallest_ok == 0.0 else '> 0'}, got {values}")
+    groups = {n: (m,) for n, m in ms.items()}
+    if args.combined:
+        if len(ms) < 2:
+            raise UsageError("--combined: needs at least two --experiment")
+        groups["combined"] = tuple(ms.values())
     limits = {}
-    for n, m in ms.items():
+    for n, group in groups.items():
         row = []
         for v in values:
-            mm = heavy.with_uncertainty((m,), v) if args.parameter == "uncertainty" else \
-                heavy.with_luminosity((m,), v)
+            mm = heavy.with_uncertainty(group, v) if args.parameter == "uncertainty" else \
+                heavy.with_luminosity(group, v)
             row.append(heavy.mass_limit(mm, model, cb, level=level, mass_range_gev=mass_range)["mass_limit_gev"])
         limits[n] = row
     out = {"model": model.name, "parameter": args.parameter, "values": values, "mass_limit_gev": limits,
@@ -448,6 +481,8 @@ def cmd_limit_scan(args):
 
 
 def cmd_e6_plane(args):
+    import time
+
     import jax.numpy as jnp
     import numpy as np
 
@@ -460,29 +495,41 @@ def cmd_e6_plane(args):
     nc, nm = _grid_shape(args.grid)
     cos_betas = np.linspace(-1.0, 1.0, nc)
     masses = np.logspace(*np.log10(mass_range), nm)
-    import time
-
+    if args.separate:
+        groups = {n: (m,) for n, m in ms.items()}
+    else:
+        groups = {"+".join(names) if len(names) <= 3 else f"{len(names)} experiments": tuple(ms.values())}
     t0 = time.perf_counter()
-    d = np.asarray(heavy.delta_chi2_plane(tuple(ms.values()), get_model("e6"), jnp.asarray(cos_betas),
-                                          jnp.asarray(masses)))
+    maps = {label: np.asarray(heavy.delta_chi2_plane(group, get_model("e6"), jnp.asarray(cos_betas),
+                                                     jnp.asarray(masses)))
+            for label, group in groups.items()}
     run_s = time.perf_counter() - t0
-    excluded = d >= level
-    # the mass limit at each cos beta: the largest excluded mass on the grid
-    limit = [float(masses[np.nonzero(row)[0].max()]) if row.any() else None for row in excluded]
+
+    def limits(d):
+        """The mass limit at each cos beta: the largest excluded mass on the grid."""
+        return [float(masses[np.nonzero(row)[0].max()]) if row.any() else None for row in d >= level]
+
+    per = {label: limits(d) for label, d in maps.items()}
     out = {"model": "e6", "experiments": names, "cl": args.cl, "delta_chi2": level, "grid": [nc, nm],
-           "cos_beta": cos_betas.tolist(), "mass_limit_gev": limit, "seconds": run_s}
+           "cos_beta": cos_betas.tolist(), "seconds": run_s}
+    if args.separate:
+        out["mass_limit_gev"] = per
+    else:
+        out["mass_limit_gev"] = next(iter(per.values()))
     if args.out:
         from .plotting import e6_plane_figure
 
         folder = Path(args.out)
         folder.mkdir(parents=True, exist_ok=True)
-        label = "+".join(names) if len(names) <= 3 else f"{len(names)} experiments"
-        out["plot"] = str(e6_plane_figure(folder / "e6_plane.png", cos_betas, masses, d, level, label))
-        out["csv"] = _write_csv(folder / "e6_plane_limits.csv", ["cos_beta", "mass_limit_gev"],
-                                [[c, "" if m is None else m] for c, m in zip(cos_betas, limit)])
+        out["plot"] = str(e6_plane_figure(folder / "e6_plane.png", cos_betas, masses, maps, level))
+        out["csv"] = _write_csv(folder / "e6_plane_limits.csv", ["cos_beta", *[f"mass_limit_gev:{k}" for k in per]],
+                                [[c, *["" if per[k][i] is None else per[k][i] for k in per]]
+                                 for i, c in enumerate(cos_betas)])
     if not args.json:
-        print(f"E6 (cos beta, M) plane on {nc}x{nm} in {run_s:.2f} s; strongest limit "
-              f"{max((x for x in limit if x), default=float('nan')):.0f} GeV")
+        for label, lim in per.items():
+            print(f"E6 (cos beta, M) plane on {nc}x{nm} ({label}): strongest limit "
+                  f"{max((x for x in lim if x), default=float('nan')):.0f} GeV")
+        print(f"  {run_s:.2f} s")
     return out
 
 
@@ -508,6 +555,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--beta", type=float, help="E6 mixing angle beta [rad] in [0, pi]")
     sp.add_argument("--cos-beta", type=float, help="cos beta of the E6 model")
     sp.add_argument("--sin2w", type=float, help="sin^2 theta_W (default 0.23857)")
+    sp.add_argument("--lr-electron-reading", choices=["as-printed", "nc-only"],
+                    help="eq. 10 for nu-e with --model lr (default as-printed; docs/conventions.md)")
     sp.add_argument("--pressure-torr", type=float, help="gas pressure of a gas-TPC experiment [Torr]")
     sp.add_argument("--out", help="folder for a spectrum plot and JSON")
     sp.set_defaults(func=cmd_rates)
@@ -530,17 +579,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     def heavy_common(sp, model=True):
         sp.add_argument("--experiment", action="append", required=True,
-                        help="preset name or .toml path; repeat to combine (chi^2 summed)")
+                        help="preset name or .toml path; repeat to combine (chi^2 summed); "
+                         "'combined-cevns-nue' = coherent-csi + connie + cr51-lxe-c (sec. 4.3)")
         if model:
             sp.add_argument("--model", required=True, help="lr, e6-chi, e6-eta, e6-psi or e6")
             sp.add_argument("--cos-beta", type=float, help="cos beta for --model e6")
             sp.add_argument("--beta", type=float, help="beta [rad] in [0, pi] for --model e6")
+            sp.add_argument("--lr-electron-reading", choices=["as-printed", "nc-only"],
+                            help="eq. 10 for nu-e with --model lr (default as-printed; docs/conventions.md)")
         sp.add_argument("--cl", type=float, default=0.9)
         sp.add_argument("--delta-chi2", type=float, help="override the Delta chi^2 level")
         sp.add_argument("--chi2", choices=["coherent-2017", "projection", "projection-alt"],
                         help="chi^2 form (default: the preset's own)")
-        sp.add_argument("--sigma-stat", type=float, help="sigma_stat of eq. 22 (default 0.2)")
-        sp.add_argument("--sigma-sys", type=float, help="sigma_sys of eq. 22 (default 0.2)")
+        sp.add_argument("--sigma-stat", type=float, help="sigma_stat of eq. 22 (default 0.2; CEvNS only)")
+        sp.add_argument("--sigma-sys", type=float, help="sigma_sys of eq. 22 (default 0.2; CEvNS only)")
         sp.add_argument("--luminosity-ratio", type=float, help="F'/F (default 1)")
         sp.add_argument("--mass-range-gev", default="10,100000", help="LO,HI of the mass scan")
         sp.add_argument("--sin2w", type=float)
@@ -549,6 +601,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("mass-limit", help="lower limit on a heavy Z' mass (heavy-Z' paper Table III)")
     common(sp)
     heavy_common(sp)
+    sp.add_argument("--separate", action="store_true",
+                    help="with --out, plot each --experiment alone without the combined curve (Fig. 4: A, B, C)")
     sp.set_defaults(func=cmd_mass_limit)
 
     sp = sub.add_parser("limit-scan", help="mass limit versus uncertainty or luminosity (Figs. 2, 3)")
@@ -556,12 +610,16 @@ def build_parser() -> argparse.ArgumentParser:
     heavy_common(sp)
     sp.add_argument("--parameter", choices=["uncertainty", "luminosity"], required=True)
     sp.add_argument("--values", required=True, help="comma-separated sigma_stat = sigma_sys or F'/F values")
+    sp.add_argument("--combined", action="store_true",
+                    help="also the combined analysis of all --experiment (chi^2 summed; Fig. 6)")
     sp.set_defaults(func=cmd_limit_scan)
 
     sp = sub.add_parser("e6-plane", help="90%% CL region in the (cos beta, M_Z') plane (Fig. 5)")
     common(sp)
     heavy_common(sp, model=False)
     sp.add_argument("--grid", default="201,201", help="NC,NM grid in cos beta and log M")
+    sp.add_argument("--separate", action="store_true",
+                    help="one region per --experiment, overlaid (Fig. 5 right: A, B, C), instead of combining")
     sp.set_defaults(func=cmd_e6_plane, model="e6", cos_beta=None, beta=None)
 
     sp = sub.add_parser("optimize-pressure", help="gradient-based optimal pressure of a gas TPC")

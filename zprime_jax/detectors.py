@@ -213,3 +213,38 @@ def efficiency_breaks_mev(acceptance, pe_per_kevnr=None) -> tuple[float, ...]:
     if acceptance == "coherent-cenns10":
         return tuple(float(e) * 1e-3 for e in _CENNS10_E_KEV)
     return ()
+
+
+# --- a volume detector near a point source (heavy-Z' paper sec. 3.2) -----------
+
+def cylinder_mean_inverse_square_m2(source_distance_m: float, height_m: float, diameter_m: float) -> float:
+    """<1/r^2> over a cylinder on the axis of a point source [1/m^2] (heavy-Z' paper eq. 20).
+
+    The source sits on the cylinder's axis a distance L below its base; eq. (20)
+    writes r_avg = <1/r^2>^(-1/2). With d the diameter and h the height:
+
+        <1/r^2> = 4L/(d^2 h) ln[L^2 (d^2 + 4(h+L)^2) / ((d^2 + 4L^2)(h+L)^2)]
+                + 4/d^2 ln[(d^2 + 4(h+L)^2) / (4(h+L)^2)]
+                + 4/(d h) [atan(2(h+L)/d) - atan(2L/d)]
+
+    (tested against a direct numerical average of 1/r^2 over the volume).
+    """
+    L, h, d = float(source_distance_m), float(height_m), float(diameter_m)
+    if not (L > 0 and h > 0 and d > 0):
+        raise ValueError(f"source_distance_m, height_m, diameter_m: must be > 0, got {L}, {h}, {d}")
+    hl = h + L
+    return (4.0 * L / (d * d * h) * math.log(L * L * (d * d + 4.0 * hl * hl) / ((d * d + 4.0 * L * L) * hl * hl))
+            + 4.0 / (d * d) * math.log((d * d + 4.0 * hl * hl) / (4.0 * hl * hl))
+            + 4.0 / (d * h) * (math.atan(2.0 * hl / d) - math.atan(2.0 * L / d)))
+
+
+def cylinder_volume_m3(height_m: float, diameter_m: float) -> float:
+    """pi d^2 h / 4 [m^3]."""
+    return math.pi * diameter_m * diameter_m * height_m / 4.0
+
+
+def electron_density_per_m3(density_g_cm3: float, atomic_number: float, molar_mass_g_mol: float) -> float:
+    """n_e = rho N_A Z / A [electrons per m^3] (heavy-Z' paper below eq. 19)."""
+    from .constants import AVOGADRO
+
+    return density_g_cm3 * 1e6 * AVOGADRO * atomic_number / molar_mass_g_mol

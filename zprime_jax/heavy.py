@@ -15,10 +15,15 @@ differentiable in everything:
   implemented as printed (paper-notes 2); ``form="projection-alt"`` uses the
   variance sigma_stat^2 N_SM^2 + N_SM instead.
 
+* eq. (23), nu-e scattering (:class:`BinnedMeasurement`, ``form="gaussian-sm"``):
+      chi2 = sum_i (N_SM,i - N_th,i)^2 / N_SM,i   over the bins with events,
+  no pull (as printed). A combined analysis (sec. 4.3) sums the chi^2 of
+  its experiments, each with its own pulls.
+
 A luminosity ratio F'/F scales N_SM, N_th (and N_meas, B) alike (Fig. 3).
 
 Counts: for a heavy Z' every coupling is linear in gamma = (M_Z/M_Z')^2
-(eqs. 8-9, 12-13), so at fixed beta the counts are a quadratic polynomial in
+(eqs. 8-10, 12-15), so at fixed beta the counts are a quadratic polynomial in
 gamma, N(gamma) = c0 + c1 gamma + c2 gamma^2 (:func:`counts_gamma_polynomial`):
 three nodal sums per beta serve every mass of a scan.
 
@@ -39,11 +44,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import electron
 from .constants import M_Z_MEV, MEV_PER_GEV
+from .electron import ElectronKernel
 from .models import HeavyZPrime
 from .rates import RateKernel
 
-CHI2_FORMS = ("coherent-2017", "projection", "projection-alt")
+CHI2_FORMS = ("coherent-2017", "projection", "projection-alt")     # total-count forms (CEvNS)
+PROJECTION_FORMS = ("projection", "projection-alt")
 M_Z_GEV = M_Z_MEV / MEV_PER_GEV
 # COHERENT 2017 CsI (heavy-Z' paper below eq. 21; Akimov et al., Science 357 (2017) 1123)
 COHERENT_2017 = {"n_meas": 142.0, "b_0n": 6.0, "b_ss": 405.0, "sigma_a1": 0.28, "sigma_a2": 0.25}
@@ -77,22 +85,49 @@ jax.tree_util.register_dataclass(
     meta_fields=["form"])
 
 
-def measurement(kernel: RateKernel, form: str | None = None, sigma_stat: float | None = None,
-                sigma_sys: float | None = None, luminosity_ratio: float = 1.0) -> TotalCountMeasurement:
+@dataclass(frozen=True)
+class BinnedMeasurement:
+    """A nu-e experiment in a heavy-Z' analysis: eq. (23) on the binned spectrum.
+
+    The data are the SM spectrum of the model's own coupling set (c0 of
+    :func:`counts_gamma_polynomial`), delta N_i = sqrt(N_SM,i), no pull.
+    ``luminosity``: F'/F (array). Static: ``form`` ("gaussian-sm").
+    """
+
+    kernel: ElectronKernel
+    luminosity: jax.Array
+    form: str = "gaussian-sm"
+
+
+jax.tree_util.register_dataclass(BinnedMeasurement, data_fields=["kernel", "luminosity"], meta_fields=["form"])
+
+
+def measurement(kernel: RateKernel | ElectronKernel, form: str | None = None, sigma_stat: float | None = None,
+                sigma_sys: float | None = None, luminosity_ratio: float = 1.0):
     """Build the measurement of an experiment for the heavy-Z' chi^2.
 
-    ``form`` defaults to the kernel's own (``kernel.chi2_form`` when the
-    preset declares one; else ``"projection"``). ``sigma_stat``/``sigma_sys``
-    override the projection uncertainties (eq. 22); for eq. 21 the published
-    COHERENT numbers are used.
+    CEvNS (:class:`TotalCountMeasurement`): ``form`` defaults to the kernel's
+    own (``kernel.chi2_form`` when the preset declares one; else
+    ``"projection"``). ``sigma_stat``/``sigma_sys`` override the projection
+    uncertainties (eq. 22); for eq. 21 the published COHERENT numbers are used.
+    nu-e (:class:`BinnedMeasurement`, an :class:`electron.ElectronKernel`):
+    eq. (23), which has no settings; ``form`` may only be "gaussian-sm".
     """
+    if not luminosity_ratio > 0:
+        raise ValueError(f"luminosity_ratio: must be > 0, got {luminosity_ratio}")
+    if isinstance(kernel, ElectronKernel):
+        if form not in (None, "gaussian-sm"):
+            raise ValueError(f"chi2: {kernel.name} is a nu-e experiment; its chi^2 is eq. 23 ('gaussian-sm'), "
+                             f"got {form!r}")
+        if sigma_stat is not None or sigma_sys is not None:
+            raise ValueError(f"sigma_stat, sigma_sys: {kernel.name} uses eq. 23 (delta N = sqrt(N_SM)), "
+                             "which has no such uncertainties")
+        return BinnedMeasurement(kernel, jnp.asarray(float(luminosity_ratio)))
     form = form or getattr(kernel, "chi2_form", None) or "projection"
     if form == "pulls-poisson":
         form = "projection"
     if form not in CHI2_FORMS:
         raise ValueError(f"chi2: unknown form {form!r}; allowed: {CHI2_FORMS}")
-    if not luminosity_ratio > 0:
-        raise ValueError(f"luminosity_ratio: must be > 0, got {luminosity_ratio}")
     f = jnp.asarray(float(luminosity_ratio))
     kernel_form = getattr(kernel, "chi2_form", None)
 
@@ -112,8 +147,8 @@ def measurement(kernel: RateKernel, form: str | None = None, sigma_stat: float |
                                      jnp.asarray(c["b_ss"]), f, form)
     stat = setting("sigma_stat", PROJECTION_DEFAULTS["sigma_stat"]) if sigma_stat is None else sigma_stat
     sys_ = setting("sigma_sys", PROJECTION_DEFAULTS["sigma_sys"]) if sigma_sys is None else sigma_sys
-    if not (stat >= 0 and sys_ > 0):
-        raise ValueError(f"sigma_stat, sigma_sys: need sigma_stat >= 0 and sigma_sys > 0, got {stat}, {sys_}")
+    if not (stat >= 0 and sys_ >= 0):
+        raise ValueError(f"sigma_stat, sigma_sys: must be >= 0, got {stat}, {sys_}")
     return TotalCountMeasurement(kernel, jnp.asarray(jnp.nan), jnp.asarray(float(sys_)), jnp.asarray(float(stat)),
                                  jnp.asarray(0.0), jnp.asarray(0.0), f, form)
 
@@ -138,12 +173,15 @@ def chi2_total(n_theory, n_sm, m: TotalCountMeasurement):
     return r * r / (var + (n_th * m.sigma_1) ** 2)
 
 
-def counts_gamma_polynomial(kernel: RateKernel, model, cos_beta=0.0):
-    """(c0, c1, c2): total counts N(gamma) = c0 + c1 gamma + c2 gamma^2 at fixed beta.
+def counts_gamma_polynomial(kernel: RateKernel | ElectronKernel, model, cos_beta=0.0):
+    """(c0, c1, c2): counts N(gamma) = c0 + c1 gamma + c2 gamma^2 at fixed beta.
 
-    Exact for the Left-Right and E6 models (couplings linear in gamma);
-    tested against :func:`rates.expected_counts`.
+    CEvNS: the total count, shape (3,). nu-e: per bin, shape (3, B)
+    (:func:`electron.counts_gamma_polynomial`). Exact for the Left-Right and
+    E6 models (couplings linear in gamma); tested against :func:`rates.expected_counts`.
     """
+    if isinstance(kernel, ElectronKernel):
+        return electron.counts_gamma_polynomial(kernel, model, cos_beta)
     idx = jnp.asarray(kernel.flavour_index)
 
     def charge(mass_gev):
@@ -162,9 +200,14 @@ def _gamma(mass_gev):
 
 
 def _chi2_from_poly(coeffs, measurements, gamma):
+    """Summed chi^2 of the measurements at gamma, from their gamma-polynomial coefficients."""
     total = 0.0
     for c, m in zip(coeffs, measurements):
-        total = total + chi2_total(c[0] + gamma * (c[1] + gamma * c[2]), c[0], m)
+        n_theory = c[0] + gamma * (c[1] + gamma * c[2])
+        if m.form == "gaussian-sm":
+            total = total + electron.chi2_gaussian_sm(n_theory, c[0], m.kernel.has_events, m.luminosity)
+        else:
+            total = total + chi2_total(n_theory, c[0], m)
     return total
 
 
@@ -246,10 +289,14 @@ def mass_limit_gradient(measurements, model, cos_beta, mass_limit_gev: float,
 
 
 def with_uncertainty(measurements, sigma: float):
-    """Projection measurements with sigma_stat = sigma_sys = ``sigma`` (Fig. 2); eq. 21 unchanged."""
-    return tuple(m if m.form == "coherent-2017" else
-                 replace(m, sigma_1=jnp.asarray(float(sigma)), sigma_2=jnp.asarray(float(sigma)))
-                 for m in measurements)
+    """Projection measurements with sigma_stat = sigma_sys = ``sigma`` (Figs. 2, 6); eqs. 21 and 23 unchanged.
+
+    ``sigma = 0`` is allowed: eq. (22) then has no pull and the variance N_SM.
+    """
+    if not sigma >= 0:
+        raise ValueError(f"sigma: must be >= 0, got {sigma}")
+    return tuple(replace(m, sigma_1=jnp.asarray(float(sigma)), sigma_2=jnp.asarray(float(sigma)))
+                 if m.form in PROJECTION_FORMS else m for m in measurements)
 
 
 def with_luminosity(measurements, ratio: float):

@@ -382,20 +382,23 @@ class LeftRight:
     flavour. M_Z' -> inf gives the SM set exactly (A = 1, B = 0).
 
     nu-e (eq. 10), ``electron_lr_reading``:
-      "nc-only" (default, physically correct): f_L = A g_L + B g_R + CC,
-        f_R = A g_R + B g_L with the neutral-current g's of eq. (7); the
-        W-exchange +1 of nu_e (CC) is not touched by the Z'. (Derivation: the
+      "as-printed" (default: the paper's eq. 10, which reproduces its Table
+        III, docs/conventions.md): f_L = A g_L + B g_R, f_R = A g_R + B g_L
+        with g_e^L of eq. (7) including the charged-current +1 of nu_e (the
+        CC term is then scaled by A and mixed into f_R by B).
+      "nc-only" (the physically motivated alternative): A and B act on the
+        neutral-current g's of eq. (7) only, f_L = A g_L + B g_R + CC; the
+        W-exchange +1 of nu_e is not touched by the Z'. (Derivation: the
         LR Z' couples to nu_L with s^2 T3/sqrt(1-2s^2) and to e_{L,R} with
         (s^2 T3_L + (1-s^2) T3_R - s^2 Q)/sqrt(1-2s^2); this gives exactly
-        A g + B g' for the NC couplings and nothing for the CC term.)
-      "as-printed": eq. (10) literally with g_e^L of eq. (7) including the
-        +1 for nu_e (the CC term is then scaled by A and mixed into f_R by B).
+        A g + B g' for the NC couplings and nothing for the CC term.) It
+        weakens the 51Cr-LXe limits by a factor ~0.57.
     """
 
     sm: SMCouplings | RadiativeSMCouplings = RADIATIVE
     name: str = "lr"
     description: str = "Left-Right symmetric Z' (heavy-Z' paper eqs. 8-10)"
-    electron_lr_reading: str = "nc-only"
+    electron_lr_reading: str = "as-printed"
 
     def __post_init__(self):
         if self.electron_lr_reading not in ("nc-only", "as-printed"):

@@ -156,17 +156,26 @@ def limit_scan_figure(path, model_name: str, parameter: str, values, limits: dic
     return _save(fig, path)
 
 
-def e6_plane_figure(path, cos_betas, masses_gev, delta_chi2, level: float, label: str):
-    """Excluded region in the (cos beta, M_Z') plane (heavy-Z' paper Fig. 5)."""
+def e6_plane_figure(path, cos_betas, masses_gev, maps: dict, level: float):
+    """Excluded regions in the (cos beta, M_Z') plane (heavy-Z' paper Fig. 5), one per entry of ``maps``.
+
+    ``maps``: {label: Delta chi^2 array (len(cos_betas), len(masses_gev))}; each
+    region is shaded (Delta chi^2 >= level) and outlined in its own colour.
+    """
     plt = _figure()
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
-    ax.contourf(cos_betas, masses_gev, (np.asarray(delta_chi2) >= level).T.astype(float),
-                levels=[0.5, 1.5], colors=["tab:blue"], alpha=0.35)
-    ax.contour(cos_betas, masses_gev, np.asarray(delta_chi2).T, levels=[level], colors=["tab:blue"])
-    excluded_rows = np.asarray(delta_chi2) >= level
-    top = masses_gev[-1]
-    if excluded_rows.any():
-        top = min(top, 3.0 * masses_gev[np.nonzero(excluded_rows.any(axis=0))[0].max()])
+    top = masses_gev[0]
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (label, delta_chi2) in enumerate(maps.items()):
+        d = np.asarray(delta_chi2)
+        colour = colours[i % len(colours)]
+        ax.contourf(cos_betas, masses_gev, (d >= level).T.astype(float), levels=[0.5, 1.5], colors=[colour],
+                    alpha=0.25)
+        ax.contour(cos_betas, masses_gev, d.T, levels=[level], colors=[colour])
+        ax.plot([], [], color=colour, lw=6, alpha=0.5, label=label)
+        excluded = d >= level
+        top = max(top, 3.0 * masses_gev[np.nonzero(excluded.any(axis=0))[0].max()]) if excluded.any() else top
+    top = min(top, masses_gev[-1]) if top > masses_gev[0] else masses_gev[-1]
     ax.set_ylim(masses_gev[0], top)
     for name, c in ((r"$\chi$", 1.0), (r"$\psi$", 0.0), (r"$\eta$", (3 / 8) ** 0.5)):
         ax.axvline(c, color="0.5", lw=0.8, ls=":")
@@ -175,5 +184,6 @@ def e6_plane_figure(path, cos_betas, masses_gev, delta_chi2, level: float, label
     ax.set_yscale("log")
     ax.set_xlabel(r"$\cos\beta$")
     ax.set_ylabel(r"$M_{Z'}$ [GeV]")
-    ax.set_title(f"90% CL excluded (shaded): {label}")
+    ax.set_title("90% CL excluded (shaded)")
+    ax.legend(fontsize=7, loc="lower right")
     return _save(fig, path)

@@ -289,6 +289,9 @@ def build_kernel(spec: ExperimentSpec | str, nodes_per_segment: int = NODES_PER_
     acceptance (target names "label:isotope"). Without ``window_max_kev`` the
     window closes at the kinematic end point (largest over the targets).
 
+    A nu-e experiment (``detector.kind = "electron-scattering"``) gets an
+    :class:`electron.ElectronKernel` instead; :func:`expected_counts` takes both.
+
     Args:
       spec: an :class:`ExperimentSpec` or a preset name / TOML path.
       nodes_per_segment: Gauss-Legendre nodes per recoil segment.
@@ -302,6 +305,10 @@ def build_kernel(spec: ExperimentSpec | str, nodes_per_segment: int = NODES_PER_
         spec = load_experiment(spec)
     if spec.detector.kind == "gas-tpc":
         return build_gas_tpc_kernel(spec, spec.detector.pressure_torr)
+    if spec.detector.kind == "electron-scattering":
+        from .electron import build_electron_kernel
+
+        return build_electron_kernel(spec)
     det = spec.detector
     comps = source_components(spec)
     flavours = tuple(dict.fromkeys(c.flavour for c in comps))
@@ -469,11 +476,16 @@ def expected_counts(params, kernel: RateKernel, model, breakdown: bool = False):
     Args:
       params: model parameters (e.g. :class:`models.LightZPrime`); ignored
         by the SM model.
-      kernel: from :func:`build_kernel`.
+      kernel: from :func:`build_kernel` (a CEvNS :class:`RateKernel`, or an
+        :class:`electron.ElectronKernel` for nu-e scattering).
       model: a model object (static under jit).
       breakdown: if True return counts per (flavour, target, bin), shape
         (F, T, B); else per bin, shape (B,).
     """
+    if not isinstance(kernel, RateKernel):          # nu-e scattering (electron.ElectronKernel)
+        from . import electron
+
+        return electron.expected_counts(params, kernel, model, breakdown)
     q2 = coherent_charge_squared(params, kernel, model)
     if breakdown:
         return jnp.einsum("tbk,ftk->ftb", kernel.response, kernel.weight * q2)

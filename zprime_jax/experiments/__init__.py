@@ -8,13 +8,17 @@ is accepted.
 
     name = "ess-csi"
     description = "..."
-    [source]      kind = "pion-dar" | "lbnf-beam-dump" | "reactor", ...
+    [source]      kind = "pion-dar" | "lbnf-beam-dump" | "reactor" | "radioactive", ...
     [detector]    material, mass_kg, threshold_kev, window_max_kev, ...
                   (or [[detector.parts]]: several materials, each with its own
                   mass and threshold, in one experiment)
+                  | kind = "gas-tpc" (pressure-dependent targets, nuBDX-DRIFT)
+                  | kind = "electron-scattering" (nu-e scattering in a volume
+                    near a radioactive source: cylinder, density, Z, A, bins)
     [statistics]  chi2 = "pulls-poisson" (sigma_signal, sigma_background)
                   | "coherent-2017" (n_meas, b_0n, b_ss, sigma_a1, sigma_a2)
                   | "projection" / "projection-alt" (sigma_stat, sigma_sys)
+                  | "gaussian-sm" (heavy-Z' paper eq. 23; no settings)
 
 Exposure: a pion-DAR source takes either ``protons_per_year`` (times
 ``detector.exposure_years``) or ``protons_on_target`` (the whole exposure; then
@@ -83,6 +87,56 @@ class LBNFBeamDumpSource:
     flavours: str = "nu_mu"
     flux_table: str = "lbnf_nd_flux.csv"
     kind: str = "lbnf-beam-dump"
+
+
+@dataclass(frozen=True)
+class RadioactiveSource:
+    """A radioactive neutrino source of monochromatic lines (heavy-Z' paper sec. 3.2, eqs. 18-19).
+
+    ``initial_activity_mci``: R^0 [MCi]; ``mean_life_days``: tau; the
+    activity is averaged over ``exposure_days`` (eq. 18).
+    ``flux_per_mci_at_1m``: phi_0 [nu / (MCi m^2 s)]; ``line_energies_kev``
+    and ``line_fractions`` (TOML arrays, one entry per line): the energies and
+    the neutrinos per decay of each line (alpha_i; their sum may not exceed 1).
+    ``flavour``: the neutrino flavour emitted (51Cr: "nu_e").
+    """
+
+    initial_activity_mci: float
+    exposure_days: float
+    line_energies_kev: list
+    line_fractions: list
+    mean_life_days: float = 39.96
+    flux_per_mci_at_1m: float = 2.94e15
+    flavour: str = "nu_e"
+    isotope: str = "Cr51"
+    kind: str = "radioactive"
+
+
+@dataclass(frozen=True)
+class ElectronDetectorSpec:
+    """A neutrino-electron scattering detector filling a cylinder above a point source.
+
+    The source sits on the cylinder's axis ``source_distance_m`` (L) below its
+    base; ``height_m`` (h) and ``diameter_m`` (d) give the fiducial volume
+    (heavy-Z' paper eq. 20). ``density_g_cm3``, ``atomic_number`` (Z) and
+    ``molar_mass_g_mol`` (A) give the electron density n_e = rho N_A Z / A.
+    Bins of ``bin_width_kev`` in electron recoil energy T_e from
+    ``threshold_kev`` (``n_bins`` of them); bins above the kinematic end point
+    carry no events and are left out of the chi^2. ``efficiency``: flat, in (0, 1].
+    """
+
+    material: str
+    density_g_cm3: float
+    atomic_number: float
+    molar_mass_g_mol: float
+    height_m: float
+    diameter_m: float
+    source_distance_m: float
+    bin_width_kev: float
+    n_bins: float
+    threshold_kev: float = 0.0
+    efficiency: float = 1.0
+    kind: str = "electron-scattering"
 
 
 @dataclass(frozen=True)
@@ -191,7 +245,9 @@ class DetectorSpec:
 #   projection:    heavy-Z' paper eq. 22 (N_SM as data, one pull: sigma_stat, sigma_sys),
 #                  denominator (1 + sigma_stat) N_SM as printed (paper-notes 2)
 #   projection-alt: eq. 22 with the alternative denominator sigma_stat^2 N_SM^2 + N_SM
+#   gaussian-sm:   heavy-Z' paper eq. 23 (binned, N_SM as data, delta N = sqrt(N_SM); nu-e)
 CHI2_FORMS = {
+    "gaussian-sm": (),
     "pulls-poisson": ("sigma_signal", "sigma_background"),
     "coherent-2017": ("n_meas", "b_0n", "b_ss", "sigma_a1", "sigma_a2"),
     "projection": ("sigma_stat", "sigma_sys"),
@@ -207,8 +263,10 @@ class StatisticsSpec:
     fractional pull uncertainties ``sigma_signal``, ``sigma_background``),
     "coherent-2017" (heavy-Z' paper eq. 21: ``n_meas``, ``b_0n``, ``b_ss``,
     ``sigma_a1``, ``sigma_a2``), "projection" (eq. 22 as printed: ``sigma_stat``,
-    ``sigma_sys``) or "projection-alt" (eq. 22 with the alternative denominator,
-    paper-notes 2; same keys). Keys of another form are rejected. The chi^2
+    ``sigma_sys``), "projection-alt" (eq. 22 with the alternative denominator,
+    paper-notes 2; same keys) or "gaussian-sm" (eq. 23, the binned Gaussian
+    chi^2 of nu-e scattering; no keys, and the only form of an
+    electron-scattering detector). Keys of another form are rejected. The chi^2
     itself is computed in ``stats.py`` / ``heavy.py``.
     """
 
@@ -233,15 +291,16 @@ class StatisticsSpec:
 class ExperimentSpec:
     name: str
     description: str
-    source: PionDARSource | LBNFBeamDumpSource | ReactorSource
-    detector: DetectorSpec | GasTPCDetectorSpec
+    source: PionDARSource | LBNFBeamDumpSource | ReactorSource | RadioactiveSource
+    detector: DetectorSpec | GasTPCDetectorSpec | ElectronDetectorSpec
     statistics: StatisticsSpec
     reference: str = ""
 
 
 SOURCE_KINDS = {"pion-dar": PionDARSource, "lbnf-beam-dump": LBNFBeamDumpSource,
-                "reactor": ReactorSource}
-DETECTOR_KINDS = {"standard": DetectorSpec, "gas-tpc": GasTPCDetectorSpec}
+                "reactor": ReactorSource, "radioactive": RadioactiveSource}
+DETECTOR_KINDS = {"standard": DetectorSpec, "gas-tpc": GasTPCDetectorSpec,
+                  "electron-scattering": ElectronDetectorSpec}
 BINNINGS = ("resolution", "single")
 
 
@@ -249,7 +308,8 @@ def _check_table(table: dict, cls, path: str, skip=()) -> dict:
     """Check keys against the dataclass ``cls``: unknown, missing and types.
 
     Field types: "float", "bool", "str", "tuple" (a TOML table of numbers,
-    stored as sorted (key, value) pairs), "float | str" (a number or a string),
+    stored as sorted (key, value) pairs), "list" (a TOML array of numbers,
+    stored as a tuple), "float | str" (a number or a string),
     each optionally "| None" (the key may be absent: TOML has no null).
     """
     allowed = {f.name: f for f in fields(cls) if f.name not in skip}
@@ -285,6 +345,11 @@ def _check_table(table: dict, cls, path: str, skip=()) -> dict:
                     isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()):
                 raise SpecError(f"{path}.{name}: must be a table of numbers, got {value!r}")
             value = tuple(sorted((str(k), float(v)) for k, v in value.items()))
+        elif kind == "list":        # a TOML array of numbers, stored as a tuple
+            if not isinstance(value, list) or not value or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+                raise SpecError(f"{path}.{name}: must be a non-empty array of numbers, got {value!r}")
+            value = tuple(float(v) for v in value)
         out[name] = value
     return out
 
@@ -447,6 +512,27 @@ def _check_gas_tpc(det: GasTPCDetectorSpec) -> None:
                             f"({th:.4g} keV, eq. 3.4) reaches detector.window_max_kev ({det.window_max_kev})")
 
 
+def _check_electron_detector(det: ElectronDetectorSpec, source) -> None:
+    """Geometry, target, binning; the bins must start below the kinematic end point."""
+    from ..cross_sections import electron_max_recoil_mev
+
+    for name in ("density_g_cm3", "atomic_number", "molar_mass_g_mol", "height_m", "diameter_m",
+                 "source_distance_m", "bin_width_kev", "n_bins"):
+        _positive(f"detector.{name}", getattr(det, name))
+    _positive("detector.threshold_kev", det.threshold_kev, strict=False)
+    if det.n_bins != int(det.n_bins):
+        raise SpecError(f"detector.n_bins: must be a whole number, got {det.n_bins}")
+    if not 0.0 < det.efficiency <= 1.0:
+        raise SpecError(f"detector.efficiency: must be in (0, 1], got {det.efficiency}")
+    if source.kind != "radioactive":
+        raise SpecError(f"detector.kind: 'electron-scattering' needs a source.kind = 'radioactive' "
+                        f"(line source), got {source.kind!r}")
+    end_kev = 1e3 * float(electron_max_recoil_mev(max(source.line_energies_kev) / 1e3))
+    if det.threshold_kev >= end_kev:
+        raise SpecError(f"detector.threshold_kev: {det.threshold_kev} keV is above the kinematic end point "
+                        f"T_e^max = {end_kev:.1f} keV of the highest line; no events")
+
+
 def _check_common_detector(det) -> None:
     from ..form_factors import FORM_FACTORS
     from ..nuclei import MATERIALS
@@ -479,6 +565,21 @@ def _check_source(source) -> None:
         if source.live_days is not None and source.protons_on_target is None:
             raise SpecError("source.live_days: only with source.protons_on_target "
                             "(with protons_per_year the live time is detector.exposure_years)")
+    if source.kind == "radioactive":
+        from ..models import FLAVOURS
+
+        if len(source.line_energies_kev) != len(source.line_fractions):
+            raise SpecError(f"source.line_fractions: need one fraction per line of source.line_energies_kev "
+                            f"({len(source.line_energies_kev)}), got {len(source.line_fractions)}")
+        for i, e in enumerate(source.line_energies_kev):
+            _positive(f"source.line_energies_kev[{i}]", e)
+        for i, a in enumerate(source.line_fractions):
+            if not 0.0 < a <= 1.0:
+                raise SpecError(f"source.line_fractions[{i}]: must be in (0, 1], got {a}")
+        if sum(source.line_fractions) > 1.0 + 1e-9:
+            raise SpecError(f"source.line_fractions: neutrinos per decay sum to {sum(source.line_fractions)} > 1")
+        if source.flavour not in FLAVOURS:
+            raise SpecError(f"source.flavour: unknown flavour {source.flavour!r}; allowed: {list(FLAVOURS)}")
     if source.kind == "reactor":
         from ..fluxes import REACTOR_JOIN_MEV, _fractions_key
 
@@ -494,7 +595,8 @@ def _check_source(source) -> None:
 
 def source_exposure_is_fixed(source) -> bool:
     """True when the source carries the whole exposure (protons_on_target, reactor exposure_days)."""
-    return source.kind == "reactor" or (source.kind == "pion-dar" and source.protons_on_target is not None)
+    return source.kind in ("reactor", "radioactive") or (
+        source.kind == "pion-dar" and source.protons_on_target is not None)
 
 
 def _check_exposure(source, det) -> None:
@@ -502,7 +604,7 @@ def _check_exposure(source, det) -> None:
     years = getattr(det, "exposure_years", None)
     if source_exposure_is_fixed(source):
         if years is not None:
-            carrier = "source.exposure_days" if source.kind == "reactor" else "source.protons_on_target"
+            carrier = ("source.protons_on_target" if source.kind == "pion-dar" else "source.exposure_days")
             raise SpecError(f"detector.exposure_years: not used with {carrier}, which fixes the "
                             "exposure; remove it")
     elif years is None:
@@ -518,7 +620,7 @@ def live_days_of(source, det) -> float | None:
     (with protons_on_target) or detector.exposure_years x 365.25; None if unknown."""
     from ..constants import DAYS_PER_YEAR
 
-    if source.kind == "reactor":
+    if source.kind in ("reactor", "radioactive"):
         return source.exposure_days
     if source.kind == "pion-dar" and source.protons_on_target is not None:
         return source.live_days
@@ -571,17 +673,29 @@ def parse_spec(data: dict, origin: str = "<spec>") -> ExperimentSpec:
     det_kind = det_table.pop("kind", "standard")
     if det_kind not in DETECTOR_KINDS:
         raise SpecError(f"detector.kind: unknown kind {det_kind!r}; allowed: {sorted(DETECTOR_KINDS)}")
+    det_cls = DETECTOR_KINDS[det_kind]
     if det_kind == "standard":
         det = _parse_standard_detector(det_table)
         _check_standard_detector(det)
     else:
-        det_cls = DETECTOR_KINDS[det_kind]
         det = det_cls(**_check_table(det_table, det_cls, "detector", skip=("kind",)))
+    if det_kind == "gas-tpc":
         _check_gas_tpc(det)
-    _check_common_detector(det)
+    if det_kind == "electron-scattering":
+        _check_electron_detector(det, source)
+    else:
+        if source.kind == "radioactive":
+            raise SpecError(f"source.kind: a 'radioactive' line source is implemented for nu-e scattering "
+                            f"only (detector.kind = 'electron-scattering'), got detector.kind = {det_kind!r}")
+        _check_common_detector(det)
     _check_exposure(source, det)
 
-    stats = _parse_statistics(data.get("statistics", {}))
+    stats = _parse_statistics(data.get("statistics", {"chi2": "gaussian-sm"}
+                                       if det_kind == "electron-scattering" else {}))
+    electron_form = stats.chi2 == "gaussian-sm"
+    if electron_form != (det_kind == "electron-scattering"):
+        raise SpecError(f"statistics.chi2: {stats.chi2!r} does not apply to detector.kind = {det_kind!r} "
+                        "('gaussian-sm', eq. 23, is the chi^2 of electron-scattering detectors, and only it)")
     for key in ("name", "description", "reference"):
         if key in data and not isinstance(data[key], str):
             raise SpecError(f"{key}: must be a string")

@@ -1,0 +1,298 @@
+"""Neutrino-electron scattering with a 51Cr source in liquid xenon (heavy-Z' paper eqs. 6-7, 10, 14-15, 18-20, 23)."""
+
+import dataclasses
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import reference_nue as ref
+from jax.test_util import check_grads
+from scipy import integrate
+
+from zprime_jax import cross_sections as xs
+from zprime_jax import detectors, electron, fluxes, heavy
+from zprime_jax.experiments import SpecError, _preset_files, load_experiment
+from zprime_jax.models import MODELS, RADIATIVE, HeavyZPrime, get_model
+from zprime_jax.rates import build_kernel, expected_counts
+
+BLIND = -math.sqrt(5.0 / 32.0)
+SM_RADIATIVE = dataclasses.replace(MODELS["sm"], sm=RADIATIVE)
+
+
+@pytest.fixture(scope="module")
+def cr51():
+    return {c: build_kernel(f"cr51-lxe-{c}") for c in "abc"}
+
+
+# --- cross section -------------------------------------------------------------
+
+@pytest.mark.parametrize("e_nu", [0.43, 0.75, 5.0])
+def test_end_point_matches_two_body_kinematics(e_nu):
+    # T_max = 2E^2/(2E + m_e) against a root of energy-momentum conservation; 1e-12: root-finder tolerance
+    assert float(xs.electron_max_recoil_mev(e_nu)) == pytest.approx(ref.max_recoil_from_kinematics(e_nu), rel=1e-12)
+
+
+@pytest.mark.parametrize("e_nu", [0.43, 0.75, 3.0])
+def test_cross_section_integrates_to_the_closed_form_total(e_nu):
+    gl, gr = ref.G_L_NUE, ref.G_R_NUE
+    t_max = float(xs.electron_max_recoil_mev(e_nu))
+    numeric, _ = integrate.quad(lambda t: float(xs.nue_dsigma_dte(e_nu, t, gl, gr)), 0.0, t_max,
+                                epsabs=0, epsrel=1e-13)
+    # quadrature of a quadratic polynomial: agreement to rounding
+    assert float(xs.nue_total_cross_section(e_nu, gl, gr)) == pytest.approx(numeric, rel=1e-12)
+    # and the package's eq. (6) is the reference's eq. (6), typed independently
+    for t in np.linspace(0.0, t_max, 7):
+        assert float(xs.nue_dsigma_dte(e_nu, t, gl, gr)) == pytest.approx(ref.dsigma_dt(e_nu, t, gl, gr), rel=1e-13)
+    assert float(xs.nue_dsigma_dte(e_nu, 1.01 * t_max, gl, gr)) == 0.0     # beyond the end point
+
+
+def test_high_energy_cross_section_scale():
+    """E >> m_e: sigma/E -> 2 G_F^2 m_e/pi (g_L^2 + g_R^2/3), the textbook ~0.9e-44 cm^2 E/MeV for nu_e e."""
+    gl, gr = ref.G_L_NUE, ref.G_R_NUE
+    e = 1e4
+    sigma_cm2 = float(xs.nue_total_cross_section(e, gl, gr)) * ref.HBARC_MEV_CM**2
+    leading = 2 * ref.G_F**2 * ref.M_E / math.pi * (gl**2 + gr**2 / 3) * e * ref.HBARC_MEV_CM**2
+    assert sigma_cm2 == pytest.approx(leading, rel=1e-3)        # O(m_e/E) corrections
+    assert 0.85e-44 < sigma_cm2 / e < 1.0e-44
+
+
+# --- source and geometry -------------------------------------------------------
+
+def test_eq20_mean_inverse_square_against_direct_average():
+    # eq. (20) is exact; dblquad at epsrel 1e-12
+    assert detectors.cylinder_mean_inverse_square_m2(1.0, 1.38, 1.38) == pytest.approx(
+        ref.mean_inverse_square_m2(), rel=1e-10)
+    assert detectors.cylinder_mean_inverse_square_m2(1.0, 1.38, 1.38) ** -0.5 == pytest.approx(1.63173, abs=1e-5)
+    assert detectors.cylinder_mean_inverse_square_m2(0.3, 2.0, 0.5) == pytest.approx(
+        ref.mean_inverse_square_m2(0.3, 2.0, 0.5), rel=1e-10)
+    with pytest.raises(ValueError, match="source_distance_m"):
+        detectors.cylinder_mean_inverse_square_m2(0.0, 1.0, 1.0)
+
+
+@pytest.mark.parametrize("dt", [1.0, 50.0, 100.0])
+def test_eq18_time_average(dt):
+    assert float(fluxes.time_averaged_activity(5.0, dt)) == pytest.approx(ref.mean_activity(5.0, dt), rel=1e-12)
+
+
+def test_flux_normalisation_is_the_isotropic_megacurie():
+    # 1 MCi = 3.7e16 decays/s, one neutrino each, spread over 4 pi m^2 at 1 m; the paper rounds to 2.94e15
+    assert fluxes.CR51_FLUX_PER_MCI_AT_1M == pytest.approx(3.7e16 / (4 * math.pi), rel=2e-3)
+
+
+# --- counts --------------------------------------------------------------------
+
+@pytest.mark.parametrize("config, r0, dt", [("a", 5.0, 100.0), ("c", 10.0, 50.0)])
+def test_sm_counts_against_independent_scipy(cr51, config, r0, dt):
+    k = cr51[config]
+    ours = np.asarray(expected_counts(None, k, SM_RADIATIVE))
+    theirs = ref.counts_per_bin(r0, dt, np.asarray(k.edges_kev) / 1e3)
+    # closed-form bin integrals vs quad; geometry/time averages vs quadrature: agreement to ~1e-10
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9)
+    assert ours.sum() > 9e3
+
+
+def test_bins_above_the_end_point_are_empty_and_masked(cr51):
+    k = cr51["a"]
+    n = np.asarray(expected_counts(None, k, SM_RADIATIVE))
+    t_end = 1e3 * float(xs.electron_max_recoil_mev(0.75))              # 559.4 keV
+    lo = np.asarray(k.edges_kev)[:-1]
+    assert k.n_bins == 120 and np.asarray(k.edges_kev)[-1] == pytest.approx(600.0)
+    assert np.all(n[lo >= t_end] == 0.0) and np.all(n[lo < t_end] > 0.0)
+    np.testing.assert_array_equal(np.asarray(k.has_events), (lo < t_end).astype(float))
+    assert int(np.asarray(k.has_events).sum()) == 112
+
+
+def test_counts_scale_with_configuration(cr51):
+    """Configurations differ only by <R> dt: N ~ tau R0 (1 - exp(-dt/tau)) (eq. 18 times dt)."""
+    n = {c: float(expected_counts(None, cr51[c], SM_RADIATIVE).sum()) for c in "abc"}
+    f = {c: r0 * (1 - math.exp(-dt / 39.96)) for c, r0, dt in (("a", 5, 100), ("b", 5, 50), ("c", 10, 50))}
+    assert n["a"] / n["b"] == pytest.approx(f["a"] / f["b"], rel=1e-12)
+    assert n["c"] / n["b"] == pytest.approx(2.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["lr", "e6-chi", "e6-eta", "e6-psi"])
+def test_heavy_mediator_decouples_to_the_sm(cr51, name):
+    k = cr51["b"]
+    model = get_model(name)
+    sm = np.asarray(expected_counts(None, k, SM_RADIATIVE))
+    np.testing.assert_allclose(expected_counts(HeavyZPrime(jnp.inf), k, model), sm, rtol=1e-15)
+    far = np.asarray(expected_counts(HeavyZPrime(1e6), k, model))
+    np.testing.assert_allclose(far, sm, rtol=1e-7)                 # gamma ~ 8e-9
+    near = np.asarray(expected_counts(HeavyZPrime(300.0), k, model))
+    assert np.max(np.abs(near / np.where(sm > 0, sm, 1) - 1)) > 1e-3
+
+
+def test_e6_blind_point_for_nu_e(cr51):
+    k = cr51["a"]
+    sm = np.asarray(expected_counts(None, k, SM_RADIATIVE))
+    at_blind = np.asarray(expected_counts(HeavyZPrime(100.0, BLIND), k, MODELS["e6"]))
+    np.testing.assert_allclose(at_blind, sm, rtol=1e-14)          # eq. 15: both epsilons vanish identically
+    psi = np.asarray(expected_counts(HeavyZPrime(100.0, 0.0), k, MODELS["e6"]))
+    assert abs(psi.sum() / sm.sum() - 1) > 1e-2                    # psi is not blind in nu-e
+
+
+@pytest.mark.parametrize("name, cos_beta", [("lr", 0.0), ("e6", 0.3), ("e6", -0.9), ("e6-chi", 0.0)])
+def test_gamma_polynomial_equals_full_counts(cr51, name, cos_beta):
+    k = cr51["c"]
+    model = get_model(name)
+    c = heavy.counts_gamma_polynomial(k, model, cos_beta)
+    assert c.shape == (3, k.n_bins)
+    for mass in (95.0, 400.0, 3000.0):
+        g = (91.1876 / mass) ** 2
+        full = expected_counts(HeavyZPrime(mass, cos_beta), k, model)
+        np.testing.assert_allclose(c[0] + g * (c[1] + g * c[2]), full, rtol=1e-12, atol=1e-9)
+
+
+def test_antineutrino_source_swaps_chiralities(tmp_path):
+    """eq. (6) for nubar_e: g_L and g_R exchanged; checked against the cross section directly."""
+    text = _preset_files()["cr51-lxe-a"].read_text()
+    path = tmp_path / "anti.toml"
+    path.write_text(text.replace('flavour = "nu_e"', 'flavour = "nubar_e"').replace('"cr51-lxe-a"', '"anti"'))
+    k = build_kernel(load_experiment(str(path)))
+    gl, gr = ref.G_L_NUE, ref.G_R_NUE
+    n = np.asarray(expected_counts(None, k, SM_RADIATIVE))
+    swapped = ref.counts_per_bin(5.0, 100.0, np.asarray(k.edges_kev) / 1e3, gl=gr, gr=gl)
+    np.testing.assert_allclose(n, swapped, rtol=1e-9, atol=1e-9)
+
+
+# --- statistics and Table III ----------------------------------------------------
+
+def test_eq23_is_zero_for_the_sm_and_positive_otherwise(cr51):
+    m = heavy.measurement(cr51["a"])
+    assert m.form == "gaussian-sm"
+    chi2 = heavy.chi2_of_mass(jnp.asarray([jnp.inf, 1e4, 500.0]), (m,), MODELS["e6-chi"])
+    assert float(chi2[0]) == 0.0 and 0 < float(chi2[1]) < float(chi2[2])
+    # by hand from the counts
+    k = cr51["a"]
+    sm = np.asarray(expected_counts(None, k, SM_RADIATIVE))
+    th = np.asarray(expected_counts(HeavyZPrime(500.0), k, MODELS["e6-chi"]))
+    ok = sm > 0
+    assert float(chi2[2]) == pytest.approx(np.sum((sm[ok] - th[ok]) ** 2 / sm[ok]), rel=1e-10)
+
+
+# Heavy-Z' paper Table III, 51Cr-LXe column (A, B, C) [GeV].
+TABLE_III_CR51 = {"e6-chi": (510, 481, 564), "e6-eta": (487, 459, 540), "e6-psi": (224, 211, 250),
+                  "lr": (483, 455, 534)}
+
+
+@pytest.mark.parametrize("name", sorted(TABLE_III_CR51))
+def test_table_iii_cr51_column(cr51, name):
+    """Within 4% of the paper (we find +0.5% to +3.2%: the paper's exact constants/binning are not all
+    stated -- docs/results.md). LR uses eq. 10 as printed (the nc-only reading gives ~0.57x)."""
+    model = get_model(name)
+    ours = [heavy.mass_limit((heavy.measurement(cr51[c]),), model)["mass_limit_gev"] for c in "abc"]
+    for got, paper in zip(ours, TABLE_III_CR51[name]):
+        assert got == pytest.approx(paper, rel=0.04)
+    assert ours[1] < ours[0] < ours[2]                                # B < A < C, as in the paper
+
+
+def test_lr_nc_only_reading_is_much_weaker(cr51):
+    m = (heavy.measurement(cr51["a"]),)
+    printed = heavy.mass_limit(m, MODELS["lr"])["mass_limit_gev"]
+    nc = heavy.mass_limit(m, dataclasses.replace(MODELS["lr"], electron_lr_reading="nc-only"))["mass_limit_gev"]
+    assert 0.5 < nc / printed < 0.65
+
+
+def test_combined_analysis_beats_each_experiment(cr51):
+    """Sec. 4.3: COHERENT CsI + CONNIE + Cr-C, chi^2 summed, each with its own pulls."""
+    ms = [heavy.measurement(build_kernel(n)) for n in ("coherent-csi", "connie")] + [heavy.measurement(cr51["c"])]
+    model = MODELS["e6-chi"]
+    alone = [heavy.mass_limit((m,), model)["mass_limit_gev"] for m in ms]
+    both = heavy.mass_limit(tuple(ms), model)["mass_limit_gev"]
+    assert both > max(alone)
+    # scanning the CEvNS uncertainties down to zero leaves the nu-e part alone and tightens the combination
+    limits = [heavy.mass_limit(heavy.with_uncertainty(tuple(ms), s), model)["mass_limit_gev"] for s in (0.2, 0.05, 0.0)]
+    assert limits[0] < limits[1] < limits[2]
+    nue_only = [heavy.mass_limit(heavy.with_uncertainty((ms[2],), s), model)["mass_limit_gev"] for s in (0.2, 0.0)]
+    assert nue_only[0] == nue_only[1]
+
+
+# --- gradients -------------------------------------------------------------------
+
+@pytest.mark.parametrize("cos_beta", [0.3, BLIND, -0.9])
+def test_gradients_of_nue_chi2(cr51, cos_beta):
+    m = (heavy.measurement(cr51["a"]),)
+    model = MODELS["e6"]
+
+    sm = expected_counts(None, cr51["a"], SM_RADIATIVE)
+
+    @jax.jit
+    def chi2(log_mass, cb):          # eq. 23 from the full counts (not the gamma polynomial)
+        n = expected_counts(HeavyZPrime(10.0**log_mass, cb), cr51["a"], model)
+        return electron.chi2_gaussian_sm(n, sm, m[0].kernel.has_events)
+
+    check_grads(chi2, (2.6, cos_beta), order=2, modes=["fwd", "rev"], rtol=1e-5)
+    g = jax.grad(chi2, argnums=(0, 1))(2.6, cos_beta)
+    assert all(np.isfinite(float(x)) for x in g)
+
+
+def test_gradient_at_the_sm_point_is_finite_and_zero(cr51):
+    """gamma = 0 (M -> inf) is the minimum of eq. 23: the derivative in gamma exists and vanishes."""
+    m = (heavy.measurement(cr51["a"]),)
+    coeffs = [heavy.counts_gamma_polynomial(cr51["a"], MODELS["e6-chi"])]
+    d = jax.grad(lambda g: heavy._chi2_from_poly(coeffs, m, g))(0.0)
+    assert float(d) == 0.0
+
+
+def test_counts_gradient_in_the_end_point_bin(cr51):
+    """The bin holding T_e^max of the 750 keV line: counts smooth in the couplings."""
+    k = cr51["a"]
+    i = int(np.asarray(k.has_events).sum()) - 1
+
+    def n_end(log_mass):
+        return expected_counts(HeavyZPrime(10.0**log_mass), k, MODELS["e6-chi"])[i]
+
+    check_grads(n_end, (2.5,), order=2, modes=["fwd", "rev"], rtol=1e-6)
+
+
+# --- specs -------------------------------------------------------------------------
+
+def _spec_with(tmp_path, old, new):
+    text = _preset_files()["cr51-lxe-a"].read_text()
+    assert old in text
+    path = tmp_path / "bad.toml"
+    path.write_text(text.replace(old, new))
+    return str(path)
+
+
+@pytest.mark.parametrize("old, new, field", [
+    ("threshold_kev = 0.0", "threshold_kev = 600.0", "detector.threshold_kev"),
+    ("line_fractions = [0.10, 0.90]", "line_fractions = [0.10]", "source.line_fractions"),
+    ("line_fractions = [0.10, 0.90]", "line_fractions = [0.5, 0.90]", "source.line_fractions"),
+    ("line_energies_kev = [430.0, 750.0]", "line_energies_kev = [430.0, -750.0]", "source.line_energies_kev[1]"),
+    ("n_bins = 120", "n_bins = 12.5", "detector.n_bins"),
+    ("height_m = 1.38", "height_m = -1.0", "detector.height_m"),
+    ("efficiency = 1.0", "efficiency = 1.5", "detector.efficiency"),
+    ('flavour = "nu_e"', 'flavour = "nu_x"', "source.flavour"),
+    ('chi2 = "gaussian-sm"', 'chi2 = "pulls-poisson"', "statistics.chi2"),
+    ("initial_activity_mci = 5.0", "initial_activity_mci = 0.0", "source.initial_activity_mci"),
+])
+def test_bad_specs_name_the_field(tmp_path, old, new, field):
+    with pytest.raises(SpecError, match=field.replace("[", r"\[").replace("]", r"\]")):
+        load_experiment(_spec_with(tmp_path, old, new))
+
+
+def test_line_source_needs_an_electron_detector(tmp_path):
+    text = _preset_files()["cr51-lxe-a"].read_text()
+    head = text[:text.index("[detector]")]
+    path = tmp_path / "cevns.toml"
+    path.write_text(head + '[detector]\nmaterial = "Xe"\nmass_kg = 10.0\nthreshold_kev = 1.0\n'
+                    'binning = "single"\nsmearing = false\n')
+    with pytest.raises(SpecError, match="source.kind"):
+        load_experiment(str(path))
+
+
+def test_light_models_are_refused_for_nu_e(cr51):
+    from zprime_jax.models import LightZPrime
+
+    with pytest.raises(ValueError, match="no neutrino-electron couplings"):
+        expected_counts(LightZPrime(10.0, 1e-5), cr51["a"], MODELS["universal"])
+
+
+def test_measurement_refuses_cevns_settings(cr51):
+    with pytest.raises(ValueError, match="chi2"):
+        heavy.measurement(cr51["a"], form="projection")
+    with pytest.raises(ValueError, match="sigma_stat"):
+        heavy.measurement(cr51["a"], sigma_stat=0.1)
