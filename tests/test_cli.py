@@ -171,3 +171,67 @@ def test_e6_plane_separate_regions(capsys, tmp_path):
     ok = np.isfinite(a) & np.isfinite(c)
     assert np.all(c[ok] >= a[ok])                                   # C has twice B's exposure and more than A's
     assert (tmp_path / "e6_plane.png").stat().st_size > 1000
+
+
+# --- issue 6: contour tracing, observed data, posterior ------------------------
+
+def test_sensitivity_trace_method(capsys, tmp_path):
+    code, out = run(capsys, "sensitivity", "--experiment", "ess-ar", "--model", "universal", "--method", "trace",
+                    "--masses-mev", "3,30", "--mass-range-mev", "1,100", "--coupling-range", "1e-7,1e-2",
+                    "--out", str(tmp_path), "--json")
+    assert code == 0 and out["trace"]["branches"] >= 1 and out["trace"]["converged"]
+    assert "grid" not in out                                         # no raster with --method trace
+    with open(out["files"]["contour_csv"]) as fh:
+        rows = list(csv.DictReader(fh))
+    # the traced contour crosses m = 30 MeV at the first-crossing limit: log-linear interpolation between
+    # consecutive traced points (0.5%: the chord error between points, issue 6's accuracy target)
+    crossings = []
+    for seg in {r["segment"] for r in rows}:
+        pts = np.log([[float(r["mass_mev"]), float(r["coupling"])] for r in rows if r["segment"] == seg])
+        for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:]):
+            if min(x0, x1) <= np.log(30.0) <= max(x0, x1) and x1 != x0:
+                crossings.append(np.exp(y0 + (np.log(30.0) - x0) * (y1 - y0) / (x1 - x0)))
+    lim = out["limits"][1]["coupling"]
+    assert min(abs(c / lim - 1) for c in crossings) < 5e-3
+
+
+def test_sensitivity_with_observed_data(capsys, tmp_path):
+    from zprime_jax import observed
+
+    k = build_kernel("ess-ar")
+    asimov = stats.asimov_measurement(k)
+    path = observed.write_counts_csv(tmp_path / "ar.csv", np.asarray(asimov.data), k)
+    code, out = run(capsys, "sensitivity", "--experiment", "ess-ar", "--model", "universal", "--masses-mev", "10",
+                    "--data", str(path), "--json")
+    code2, ref = run(capsys, "sensitivity", "--experiment", "ess-ar", "--model", "universal", "--masses-mev", "10",
+                     "--json")
+    assert code == code2 == 0 and out["reference"] == "best-fit" and out["best_fit"]["at_sm"]
+    # Asimov data given as a file: the same exclusion (best fit = SM); 1e-6 from the fit's tolerance
+    assert out["limits"][0]["coupling"] == pytest.approx(ref["limits"][0]["coupling"], rel=1e-6)
+    code, err = run(capsys, "sensitivity", "--experiment", "ess-ar", "--experiment", "ess-xe", "--model",
+                    "universal", "--data", str(path), "--json")
+    assert code == 2 and "--data" in err["error"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("count\n1\n2\n")
+    code, err = run(capsys, "sensitivity", "--experiment", "ess-ar", "--model", "universal", "--data", str(bad),
+                    "--json")
+    assert code == 2 and "bad.csv" in err["error"]
+
+
+def test_posterior_rejects_bad_input(capsys):
+    code, out = run(capsys, "posterior", "--experiment", "ess-ar", "--model", "lr", "--json")
+    assert code == 2 and "--model" in out["error"]
+    code, out = run(capsys, "posterior", "--experiment", "ess-ar", "--model", "universal", "--chains", "0", "--json")
+    assert code == 2 and "--chains" in out["error"]
+
+
+@pytest.mark.slow
+def test_posterior_command_writes_outputs(capsys, tmp_path):
+    code, out = run(capsys, "posterior", "--experiment", "ess-ar", "--model", "universal", "--samples", "200",
+                    "--warmup", "200", "--chains", "2", "--mass-range-mev", "5,20", "--slices", "3",
+                    "--out", str(tmp_path), "--json", "--quiet")
+    assert code == 0 and out["max_r_hat"] < 1.05
+    assert all((tmp_path / f).stat().st_size > 100 for f in ("posterior_samples.npz", "posterior_summary.json",
+                                                            "posterior.png"))
+    limits = out["credible_limits"]["coupling_upper"]
+    assert all(1e-7 < g < 1e-4 for g in limits)

@@ -40,7 +40,6 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from .models import LightZPrime
 from .rates import RateKernel, counts_coupling_polynomial
 from .scan import CL90_1DOF, coupling_limits
 from .stats import asimov_measurement, profile_pulls
