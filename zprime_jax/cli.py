@@ -577,6 +577,8 @@ def cmd_e6_plane(args):
         groups = {n: (m,) for n, m in ms.items()}
     else:
         groups = {"+".join(names) if len(names) <= 3 else f"{len(names)} experiments": tuple(ms.values())}
+    if args.method == "trace":
+        return _e6_plane_traced(args, groups, names, level, mass_range)
     t0 = time.perf_counter()
     maps = {label: np.asarray(heavy.delta_chi2_plane(group, get_model("e6"), jnp.asarray(cos_betas),
                                                      jnp.asarray(masses)))
@@ -608,6 +610,42 @@ def cmd_e6_plane(args):
             print(f"E6 (cos beta, M) plane on {nc}x{nm} ({label}): strongest limit "
                   f"{max((x for x in lim if x), default=float('nan')):.0f} GeV")
         print(f"  {run_s:.2f} s")
+    return out
+
+
+def _e6_plane_traced(args, groups: dict, names, level: float, mass_range) -> dict:
+    """e6-plane --method trace: the Delta chi^2 = level contour of each group by level-set tracing."""
+    import numpy as np
+
+    from . import contours
+
+    traces = {label: contours.trace_e6_plane(group, mass_range_gev=mass_range, level=level)
+              for label, group in groups.items()}
+    cos_betas = np.linspace(-0.995, 0.995, 201)
+    out = {"model": "e6", "experiments": names, "cl": args.cl, "delta_chi2": level, "method": "trace",
+           "cos_beta": cos_betas.tolist(),
+           "trace": {label: {"branches": t.n_branches, "evaluations": t.n_evaluations,
+                             "closed": [bool(c) for c in t.closed], "wall_s": t.trace.wall_s}
+                     for label, t in traces.items()}}
+    # the mass limit at each cos beta: the largest crossing of the traced contour
+    limits = {label: [float(c.max()) if c.size else None for c in t.crossings(cos_betas)]
+              for label, t in traces.items()}
+    out["mass_limit_gev"] = limits if args.separate else next(iter(limits.values()))
+    if args.out:
+        from .plotting import traced_plane_figure
+
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        out["plot"] = str(traced_plane_figure(folder / "e6_plane_traced.png",
+                                              {label: t.branches for label, t in traces.items()}, mass_range))
+        rows = [[label, i, f"{c:.10g}", f"{m:.8g}"] for label, t in traces.items()
+                for i, b in enumerate(t.branches) for c, m in b]
+        out["csv"] = _write_csv(folder / "e6_plane_contour.csv", ["experiments", "branch", "cos_beta", "mass_gev"],
+                                rows)
+    if not args.json:
+        for label, t in traces.items():
+            print(f"E6 (cos beta, M) contour ({label}): {t.n_branches} branches, {t.n_evaluations} chi^2 "
+                  f"evaluations, strongest limit {max((x for x in limits[label] if x), default=float('nan')):.0f} GeV")
     return out
 
 
@@ -704,6 +742,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--grid", default="201,201", help="NC,NM grid in cos beta and log M")
     sp.add_argument("--separate", action="store_true",
                     help="one region per --experiment, overlaid (Fig. 5 right: A, B, C), instead of combining")
+    sp.add_argument("--method", choices=["grid", "trace"], default="grid",
+                    help="a vmapped Delta chi^2 grid (default) or gradient-based tracing of the contour")
     sp.set_defaults(func=cmd_e6_plane, model="e6", cos_beta=None, beta=None)
 
     sp = sub.add_parser("posterior", help="Bayesian posterior of a light Z' (m, g) and the pulls (NumPyro NUTS)")

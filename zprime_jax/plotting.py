@@ -187,3 +187,26 @@ def e6_plane_figure(path, cos_betas, masses_gev, maps: dict, level: float):
     ax.set_title("90% CL excluded (shaded)")
     ax.legend(fontsize=7, loc="lower right")
     return _save(fig, path)
+
+
+def traced_plane_figure(path, branches: dict, mass_range_gev):
+    """Traced Delta chi^2 = level contours in the (cos beta, M_Z') plane, one colour per entry of ``branches``
+    ({label: sequence of (n, 2) arrays of (cos beta, M [GeV])})."""
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (label, lines) in enumerate(branches.items()):
+        for j, ln in enumerate(lines):
+            ax.plot(ln[:, 0], ln[:, 1], color=colours[i % len(colours)], lw=1.6, label=label if j == 0 else None)
+    for name, c in ((r"$\chi$", 1.0), (r"$\psi$", 0.0), (r"$\eta$", (3 / 8) ** 0.5)):
+        ax.axvline(c, color="0.5", lw=0.8, ls=":")
+        ax.text(c - 0.02, 0.9 * mass_range_gev[1], name, ha="right", va="top", fontsize=9)
+    ax.axvline(-(5 / 32) ** 0.5, color="tab:red", lw=0.8, ls="--")
+    ax.set_xlim(-1, 1)
+    ax.set_ylim(*mass_range_gev)
+    ax.set_yscale("log")
+    ax.set_xlabel(r"$\cos\beta$")
+    ax.set_ylabel(r"$M_{Z'}$ [GeV]")
+    ax.set_title(r"90% CL contour, traced ($\Delta\chi^2$ = 2.71)")
+    ax.legend(fontsize=7, loc="lower right")
+    return _save(fig, path)
