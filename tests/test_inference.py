@@ -14,13 +14,9 @@ import sys
 import numpy as np
 import pytest
 
-from zprime_jax import scan, stats
+from zprime_jax import inference, scan, stats
 from zprime_jax.models import LightZPrime, get_model
 from zprime_jax.rates import expected_counts
-
-pytest.importorskip("numpyro")
-
-from zprime_jax import inference  # noqa: E402
 
 UNIVERSAL = get_model("universal")
 M_TRUE, G_TRUE = 10.0, 5e-5      # ~5x the ESS-Ar sensitivity at 10 MeV (9.4e-6)
