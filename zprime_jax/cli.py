@@ -764,6 +764,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", help="folder for the samples (NPZ), the JSON summary and the plot")
     sp.set_defaults(func=cmd_posterior)
 
+    from . import reproduce
+
+    sp = sub.add_parser("reproduce", help="regenerate the papers' figures and the heavy-Z' Table III")
+    common(sp)
+    reproduce.add_arguments(sp)
+
     sp = sub.add_parser("optimize-pressure", help="gradient-based optimal pressure of a gas TPC")
     common(sp)
     sp.add_argument("--experiment", default="nubdx-drift")
