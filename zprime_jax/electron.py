@@ -75,9 +75,6 @@ class ElectronKernel:
     def n_bins(self) -> int:
         return self.background.shape[0]
 
-    def chi2_param(self, name: str) -> float:
-        raise KeyError(f"chi2 form {self.chi2_form!r} (eq. 23) has no parameter {name!r}")
-
 
 jax.tree_util.register_dataclass(
     ElectronKernel,

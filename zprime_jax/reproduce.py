@@ -540,11 +540,7 @@ def heavy_fig1(ctx: _Context) -> dict:
                 header.append(f"{model_name}:{n}")
                 limits.setdefault(model_name, {})[n] = _num(_limit_value(r), 5)
             if curves:
-                lo, hi = _band(curves)
-                ax_e6.fill_between(masses, lo, hi, color=E6_BAND_COLOURS[model_name], alpha=0.45, lw=0,
-                                   label=f"E$_6$ {HEAVY_MODEL_LABELS[model_name]} ({len(curves)} experiments)")
-                for c in (lo, hi):
-                    ax_e6.plot(masses, c, color=E6_BAND_COLOURS[model_name], lw=0.8)
+                _e6_band(ax_e6, masses, curves, model_name)
         where = "SNS (COHERENT)" if group == "SNS" else "reactors"
         for ax, title in ((ax_lr, f"Left-Right, {where}"), (ax_e6, f"E$_6$ $\\chi$ and $\\eta$, {where}")):
             if not names:
@@ -564,6 +560,16 @@ def heavy_fig1(ctx: _Context) -> dict:
         files.append(ctx.write_csv("heavy_fig1.csv", ["mass_gev", *header],
                                    [[_cell(m), *[_cell(c[i]) for c in columns]] for i, m in enumerate(masses)]))
     return {"files": files, "delta_chi2": CL90, "mass_limit_gev": limits}
+
+
+def _e6_band(ax, x, rows, model_name: str) -> None:
+    """Shade the E6 band of one model (pointwise min to max over the experiments' ``rows``) with its edges."""
+    lo, hi = _band(rows)
+    colour = E6_BAND_COLOURS[model_name]
+    ax.fill_between(x, lo, hi, color=colour, alpha=0.45, lw=0,
+                    label=f"E$_6$ {HEAVY_MODEL_LABELS[model_name]} ({len(rows)} experiments)")
+    for c in (lo, hi):
+        ax.plot(x, c, color=colour, lw=0.8)
 
 
 def _limit_scan_figure(ctx: _Context, fig_name: str, number: int, parameter: str, values) -> dict:
@@ -597,11 +603,7 @@ def _limit_scan_figure(ctx: _Context, fig_name: str, number: int, parameter: str
                 table.setdefault(model_name, {})[n] = [_num(x, 5) for x in row]
                 rows.append(row)
             if rows:
-                lo, hi = _band(rows)
-                ax_e6.fill_between(xs, lo, hi, color=E6_BAND_COLOURS[model_name], alpha=0.45, lw=0,
-                                   label=f"E$_6$ {HEAVY_MODEL_LABELS[model_name]} ({len(rows)} experiments)")
-                for c in (lo, hi):
-                    ax_e6.plot(xs, c, color=E6_BAND_COLOURS[model_name], lw=0.8)
+                _e6_band(ax_e6, xs, rows, model_name)
         where = "SNS (COHERENT)" if group == "SNS" else "reactors"
         for ax, title in ((ax_lr, f"Left-Right, {where}"), (ax_e6, f"E$_6$ $\\chi$ and $\\eta$, {where}")):
             if not names:
