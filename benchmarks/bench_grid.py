@@ -2,8 +2,9 @@
 
 Usage::
 
-    python benchmarks/bench_grid.py [--sizes 20,50,100] [--out FILE] [--baseline-points 5]
-                                    [--chunk 2048] [--methods polynomial,general]
+    python benchmarks/bench_grid.py [--sizes 20,50,100] [--target-size 1000] [--out FILE]
+                                    [--baseline-points 5] [--methods fast,robust,general]
+                                    [--devices auto|N] [--chunk N]
 
 What it measures (see benchmarks/README.md):
 
@@ -16,25 +17,40 @@ What it measures (see benchmarks/README.md):
    (eq. 4.1) profiled over (xi_S, xi_B) with ``scipy.optimize.minimize``.
    Exit status 1 if they disagree by more than 1e-6 relative (1e-8 absolute
    for tiny Delta chi^2) or a fit did not converge.
-3. For each grid size n (n masses in 1..1000 MeV x n couplings in 1e-7..1e-2,
-   log-spaced), all six detectors combined, pulls profiled per detector:
-   ``scan.delta_chi2_grid`` called twice per method (GridResult.compile_s and
-   .run_s of each call, and the number of XLA backend compilations each call
-   triggered: the second call must not compile), points/s, convergence, peak
-   RSS; the methods are compared with each other on the whole grid.
-4. The NumPy/SciPy baseline timed per point on the validation sample, and
-   the speed ratio package/baseline (baseline s/point over package s/point).
+3. The target grid (``--target-size``, default 1000 x 1000 = 1e6 points) with
+   the default method, on all devices and on one device (the sharding
+   speed-up), against the targets: run < 5 s after compilation, compilation
+   < 30 s, peak RSS < 2 GB (the process peak right after it, before the
+   method comparison).
+4. For each grid size n of ``--sizes`` (n masses in 1..1000 MeV x n couplings
+   in 1e-7..1e-2, log-spaced), all six detectors combined, pulls profiled per
+   detector, and each method: ``scan.delta_chi2_grid`` called twice
+   (GridResult.compile_s and .run_s of each call, and the number of XLA
+   backend compilations each call triggered: the second call must not
+   compile), points/s, convergence, peak RSS; the methods are compared with
+   each other on the whole grid. Methods: ``fast`` (polynomial rows, fast
+   warm-started profile: the package default), ``robust`` (polynomial rows,
+   robust profile: the previous default), ``general`` (full rate and robust
+   profile at every point).
+5. The NumPy/SciPy baseline timed per point on the validation sample (best
+   of 5 passes, right after the target grid), and the speed ratio
+   package/baseline (baseline s/point over package s/point, at the target
+   grid and at each size of the comparison).
+
+Devices: JAX fixes the number of CPU devices when it starts, so the script
+sets ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` before importing
+JAX (``--devices auto``: one per available core; ignored by GPU backends,
+whose devices are used as they are). The device kind, count and JAX version
+are printed and recorded.
 
 Writes a JSON file (default benchmarks/results/bench_grid.json) and prints a
 table. Exit status: 0 ok, 1 validation failed, 2 a grid point did not
-converge or the methods disagree. Device-agnostic: it runs on whatever
-``jax.devices()[0]`` is and prints it.
+converge or the methods disagree.
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import math
 import os
@@ -44,12 +60,41 @@ import sys
 import time
 from pathlib import Path
 
-import jax
-import numpy as np
-import scipy
-from scipy import optimize, special
 
-import zprime_jax
+def host_device_count(value: str) -> int:
+    """``--devices`` value -> number of host (CPU) devices: "auto" = the cores this process may use."""
+    if value == "auto":
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    n = int(value)
+    if n < 1:
+        raise SystemExit("--devices: need >= 1 or 'auto'")
+    return n
+
+
+def configure_host_devices(argv) -> int | None:
+    """Set XLA_FLAGS for ``--devices`` (from ``argv``) before JAX is imported; returns the count requested."""
+    value = "auto"
+    for i, a in enumerate(argv):
+        if a == "--devices" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif a.startswith("--devices="):
+            value = a.split("=", 1)[1]
+    n = host_device_count(value)
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={n}".strip()
+    return n
+
+
+if __name__ == "__main__":
+    configure_host_devices(sys.argv[1:])
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+import scipy  # noqa: E402
+from scipy import optimize, special  # noqa: E402
+
+import zprime_jax  # noqa: E402
 
 zprime_jax.enable_x64()
 
@@ -264,23 +309,19 @@ def baseline_delta_chi2(experiments, mass_mev, coupling):
 # ---------------------------------------------------------------------------
 # Package paths
 # ---------------------------------------------------------------------------
-def grid_methods(requested):
-    """The requested ``method=`` values that scan.delta_chi2_grid accepts (None: no such option)."""
-    params = inspect.signature(scan.delta_chi2_grid).parameters
-    if "method" not in params:
-        return [None]
-    default = params["method"].default
-    names = [m for m in requested if m]
-    if default in names:  # the default first: it is what a plain call runs
-        names.remove(default)
-        names.insert(0, default)
-    return names
+METHODS = {
+    "fast": {"method": "polynomial", "profile": "fast"},
+    "robust": {"method": "polynomial", "profile": "robust"},
+    "general": {"method": "general"},
+}
+TARGETS = {"run_s": 5.0, "compile_s": 30.0, "peak_rss_mb": 2048.0, "speed_ratio": 1.0e4}
 
 
-def run_grid(measurements, model, masses, couplings, chunk, method):
-    kw = {} if method is None else {"method": method}
-    return scan.delta_chi2_grid(measurements, model, masses, couplings, chunk=chunk,
-                                progress=None, **kw)
+def run_grid(measurements, model, masses, couplings, chunk, method, devices=None):
+    kw = dict(METHODS[method])
+    if chunk is not None:
+        kw["chunk"] = chunk
+    return scan.delta_chi2_grid(measurements, model, masses, couplings, progress=None, devices=devices, **kw)
 
 
 def peak_rss_mb():
@@ -307,7 +348,7 @@ def agree(pkg, ref):
     return abs(pkg - ref) <= max(REL_TOL * abs(ref), ABS_TOL)
 
 
-def _loadavg():
+def loadavg():
     try:
         return [round(x, 2) for x in os.getloadavg()]
     except OSError:  # pragma: no cover
@@ -322,30 +363,10 @@ def _jaxlib_version():
         return None
 
 
-# ---------------------------------------------------------------------------
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", default="20,50,100",
-                    help="comma-separated grid sizes n (n x n points), default 20,50,100")
-    ap.add_argument("--out", default=str(DEFAULT_OUT), help=f"JSON output (default {DEFAULT_OUT})")
-    ap.add_argument("--baseline-points", type=int, default=5,
-                    help="points for the NumPy/SciPy validation and timing (default 5)")
-    ap.add_argument("--chunk", type=int, default=2048,
-                    help="chunk= passed to scan.delta_chi2_grid (default 2048)")
-    ap.add_argument("--methods", default="polynomial,general",
-                    help="method= values of scan.delta_chi2_grid to time, where it has that "
-                         "option (default polynomial,general; the package default runs first)")
-    args = ap.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    if not sizes or min(sizes) < 2 or args.baseline_points < 1:
-        ap.error("--sizes needs integers >= 2 and --baseline-points >= 1")
-    methods = grid_methods(args.methods.split(","))
-    if not methods:
-        ap.error(f"--methods: none of {args.methods!r} is accepted by scan.delta_chi2_grid")
-
-    counter = CompileCounter()
+def environment():
+    """Versions, device and machine, for the JSON and the printout."""
     dev = jax.devices()[0]
-    env = {
+    return {
         "jax_version": jax.__version__,
         "jaxlib_version": _jaxlib_version(),
         "numpy_version": np.__version__,
@@ -356,17 +377,35 @@ def main(argv=None):
         "device_platform": dev.platform,
         "device_kind": dev.device_kind,
         "device_count": jax.device_count(),
+        "devices": [str(d) for d in jax.devices()],
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
         "cpu_count": os.cpu_count(),
         "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "x64": bool(jax.config.jax_enable_x64),
         "machine": platform.machine(),
-        "loadavg_start": _loadavg(),
+        "processor": platform.processor(),
+        "loadavg_start": loadavg(),
     }
-    print(f"device: {dev.platform} / {dev.device_kind} ({jax.device_count()} device(s)); "
-          f"jax {jax.__version__}; {env['cpu_count']} CPUs; x64={env['x64']}; "
-          f"grid methods: {', '.join(str(m) for m in methods)}", flush=True)
 
-    # --- 1. kernels and Asimov measurements -------------------------------
+
+def describe(env):
+    return (f"device: {env['device_platform']} / {env['device_kind']} x {env['device_count']} "
+            f"(backend {env['backend']}); jax {env['jax_version']} (jaxlib {env['jaxlib_version']}); "
+            f"{env['cpu_count']} CPUs ({env['cpu_affinity']} usable); x64={env['x64']}; "
+            f"load average {env['loadavg_start']}")
+
+
+def load_warning(env):
+    busy = (env["loadavg_start"] or [0])[0]
+    n = env["cpu_affinity"] or env["cpu_count"] or 1
+    if busy > 0.5 * n:
+        return (f"WARNING: 1-min load average {busy:.1f} on {n} CPUs at the start: other processes were "
+                "running, absolute timings are inflated and noisy (ratios measured in this run are less so)")
+    return None
+
+
+def ess_measurements():
+    """(kernels, measurements, build_s, asimov_s) for the six ESS presets."""
     t0 = time.perf_counter()
     kernels = [build_kernel(p) for p in PRESETS]
     jax.block_until_ready(kernels)
@@ -374,7 +413,56 @@ def main(argv=None):
     t0 = time.perf_counter()
     measurements = [stats.asimov_measurement(k) for k in kernels]
     jax.block_until_ready(measurements)
-    asimov_s = time.perf_counter() - t0
+    return kernels, measurements, build_s, time.perf_counter() - t0
+
+
+def grid_call_record(r, npts, counter, snap):
+    nc, cs = counter.since(snap)
+    return {"compile_s": r.compile_s, "run_s": r.run_s, "points_per_s": npts / r.run_s,
+            "us_per_point": 1e6 * r.run_s / npts, "backend_compiles": nc, "backend_compile_s": cs,
+            "backend_compile_durations_s": counter.durations_since(snap),
+            "all_converged": bool(np.all(r.converged)),
+            "all_decided": bool(np.all(r.decided)) if r.decided is not None else None,
+            "refined": int(getattr(r, "refined", 0)), "devices": int(getattr(r, "devices", 1)),
+            "peak_rss_mb": peak_rss_mb()}
+
+
+# ---------------------------------------------------------------------------
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="20,50,100",
+                    help="comma-separated grid sizes n (n x n points) for the method comparison, default 20,50,100")
+    ap.add_argument("--target-size", type=int, default=1000,
+                    help="n of the n x n target grid (default method only; 0 to skip), default 1000")
+    ap.add_argument("--out", default=str(DEFAULT_OUT), help=f"JSON output (default {DEFAULT_OUT})")
+    ap.add_argument("--baseline-points", type=int, default=5,
+                    help="points for the NumPy/SciPy validation and timing (default 5)")
+    ap.add_argument("--chunk", type=int, default=None,
+                    help="chunk= passed to scan.delta_chi2_grid (default: the package default)")
+    ap.add_argument("--methods", default="fast,robust,general",
+                    help="methods to compare: fast (default method), robust, general (default: all three)")
+    ap.add_argument("--devices", default="auto",
+                    help="host (CPU) devices to create: 'auto' (one per usable core) or N; set before JAX starts")
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    if not sizes or min(sizes) < 2 or args.baseline_points < 1:
+        ap.error("--sizes needs integers >= 2 and --baseline-points >= 1")
+    methods = [m for m in args.methods.split(",") if m]
+    if not methods or any(m not in METHODS for m in methods):
+        ap.error(f"--methods: choose from {sorted(METHODS)}")
+    if "fast" in methods:             # the package default first: it is what a plain call runs
+        methods.remove("fast")
+        methods.insert(0, "fast")
+
+    counter = CompileCounter()
+    env = environment()
+    print(describe(env) + f"; methods: {', '.join(methods)}", flush=True)
+    warn = load_warning(env)
+    if warn:
+        print(warn, flush=True)
+
+    # --- 1. kernels and Asimov measurements -------------------------------
+    kernels, measurements, build_s, asimov_s = ess_measurements()
     print(f"build_kernel x6: {build_s:.2f} s   asimov_measurement x6: {asimov_s:.2f} s", flush=True)
     model = MODELS["universal"]
 
@@ -395,8 +483,8 @@ def main(argv=None):
     for method in methods:
         snap = counter.snapshot()
         r = run_grid(measurements, model, sm_, sg_, args.chunk, method)
-        validation_calls[str(method)] = {"compile_s": r.compile_s, "run_s": r.run_s,
-                                         "backend_compiles": counter.since(snap)[0]}
+        validation_calls[method] = {"compile_s": r.compile_s, "run_s": r.run_s,
+                                    "backend_compiles": counter.since(snap)[0]}
         pkg[method] = (np.diag(r.delta_chi2), np.diag(r.converged))
     t0 = time.perf_counter()
     ref = [baseline_delta_chi2(base, m, g) for m, g in zip(sm_, sg_, strict=True)]
@@ -404,8 +492,7 @@ def main(argv=None):
     rows, ok = [], True
     print("\nvalidation: package (scan.delta_chi2_grid) vs NumPy/SciPy baseline "
           f"(|diff| <= max({REL_TOL:g} rel, {ABS_TOL:g} abs))")
-    print(f"  {'m [MeV]':>10} {'g':>10} {'method':>10} {'package':>22} {'baseline':>22} "
-          f"{'|diff|':>9}  ok")
+    print(f"  {'m [MeV]':>10} {'g':>10} {'method':>8} {'package':>22} {'baseline':>22} {'|diff|':>9}  ok")
     for i, (m, g, (dr, cr)) in enumerate(zip(sm_, sg_, ref, strict=True)):
         for method in methods:
             dp, cp = float(pkg[method][0][i]), bool(pkg[method][1][i])
@@ -414,45 +501,81 @@ def main(argv=None):
             rows.append({"mass_mev": float(m), "coupling": float(g), "method": method,
                          "package": dp, "baseline": dr, "abs_diff": abs(dp - dr),
                          "package_converged": cp, "baseline_converged": cr, "ok": good})
-            print(f"  {m:10.4g} {g:10.3g} {str(method):>10} {dp:22.15g} {dr:22.15g} "
-                  f"{abs(dp - dr):9.2e}  {'yes' if good else 'NO'}")
+            print(f"  {m:10.4g} {g:10.3g} {method:>8} {dp:22.15g} {dr:22.15g} {abs(dp - dr):9.2e}  "
+                  f"{'yes' if good else 'NO'}")
     for name, c in input_checks.items():
         if max(c["max_rel_q"], c["max_rel_form_factor"], c["max_rel_asimov_data"]) > 1e-10:
             print(f"  note {name}: recomputed inputs differ from the kernel's: {c}")
     if not ok:
-        print("\nFAIL: package and baseline disagree (or a fit did not converge); "
-              "no timings taken.", file=sys.stderr)
+        print("\nFAIL: package and baseline disagree (or a fit did not converge); no timings taken.",
+              file=sys.stderr)
         return 1
     print("  all points agree; compile/run of these first grid calls "
           f"({len(sm_)}x{len(sm_)} points): " + ", ".join(
               f"{m} {v['compile_s']:.2f}/{v['run_s']:.3f} s" for m, v in validation_calls.items()),
           flush=True)
 
-    # --- 3. grid scans ------------------------------------------------------
+    # --- 3. the target grid (default method), all devices and one ---------
+    # First after the validation, so that the peak RSS recorded here is that of this scan
+    # (plus the kernels and the validation calls), not of the general method's batches.
+    target = None
+    if args.target_size:
+        n = args.target_size
+        masses, couplings = grid_axes(n)
+        npts = n * n
+        target = {"n_mass": n, "n_coupling": n, "points": npts, "method": "fast", "loadavg_before": loadavg()}
+        for label, devices in (("all_devices", None), ("one_device", 1)):
+            calls = []
+            for _ in range(2):
+                snap = counter.snapshot()
+                t0 = time.perf_counter()
+                r = run_grid(measurements, model, masses, couplings, args.chunk, "fast", devices=devices)
+                rec = grid_call_record(r, npts, counter, snap)
+                rec["wall_s"] = time.perf_counter() - t0
+                calls.append(rec)
+            target[label] = {"call1": calls[0], "call2": calls[1], "compile_s": calls[0]["compile_s"],
+                             "run_s": calls[1]["run_s"], "devices": calls[1]["devices"],
+                             "all_converged": calls[1]["all_converged"], "all_decided": calls[1]["all_decided"],
+                             "refined": calls[1]["refined"]}
+            print(f"  target {n}x{n} fast, {calls[1]['devices']} device(s): compile {calls[0]['compile_s']:.2f} s, "
+                  f"run {calls[0]['run_s']:.3f}/{calls[1]['run_s']:.3f} s", flush=True)
+            if jax.device_count() == 1:
+                break
+        target["loadavg_after"] = loadavg()
+        target["peak_rss_mb"] = peak_rss_mb()
+        if "one_device" in target:
+            target["sharding_speedup"] = target["one_device"]["run_s"] / target["all_devices"]["run_s"]
+
+    # Baseline timing right after the target grid (the load on a shared machine drifts): best of
+    # 5 passes over the sample (a pass takes only tens of ms).
+    base_reps = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for m, g in zip(sm_, sg_, strict=True):
+            baseline_delta_chi2(base, m, g)
+        base_reps.append(time.perf_counter() - t0)
+    base_per_point = min(base_reps) / len(sm_)
+    base_loadavg = loadavg()
+
+    # --- 4. method comparison ---------------------------------------------
     results = []
     for n in sizes:
         masses, couplings = grid_axes(n)
         npts = n * n
-        entry = {"n_mass": n, "n_coupling": n, "points": npts, "chunk": args.chunk,
-                 "methods": {}}
+        entry = {"n_mass": n, "n_coupling": n, "points": npts, "chunk": args.chunk, "methods": {}}
         grids = {}
         for method in methods:
             calls, gr = [], []
             for _ in range(2):
                 snap = counter.snapshot()
                 r = run_grid(measurements, model, masses, couplings, args.chunk, method)
-                nc, cs = counter.since(snap)
                 gr.append(r)
-                calls.append({"compile_s": r.compile_s, "run_s": r.run_s,
-                              "points_per_s": npts / r.run_s,
-                              "backend_compiles": nc, "backend_compile_s": cs,
-                              "backend_compile_durations_s": counter.durations_since(snap),
-                              "all_converged": bool(np.all(r.converged))})
+                calls.append(grid_call_record(r, npts, counter, snap))
             grids[method] = gr[1].delta_chi2
-            entry["methods"][str(method)] = {
+            entry["methods"][method] = {
                 "call1": calls[0], "call2": calls[1],
                 "compile_s": calls[0]["compile_s"], "run_s": calls[1]["run_s"],
-                "points_per_s": calls[1]["points_per_s"],
+                "points_per_s": calls[1]["points_per_s"], "us_per_point": calls[1]["us_per_point"],
                 "second_call_recompiled": calls[1]["backend_compiles"] > 0,
                 "all_converged": calls[0]["all_converged"] and calls[1]["all_converged"],
                 "calls_identical": bool(np.array_equal(gr[0].delta_chi2, gr[1].delta_chi2)),
@@ -460,96 +583,104 @@ def main(argv=None):
                 "delta_chi2_max": float(gr[1].delta_chi2.max()),
                 "peak_rss_mb": peak_rss_mb(),
             }
-            print(f"  {n}x{n} {method}: compile {calls[0]['compile_s']:.2f}/"
-                  f"{calls[1]['compile_s']:.2f} s, run {calls[0]['run_s']:.3f}/"
-                  f"{calls[1]['run_s']:.3f} s", flush=True)
-        # methods against each other on the whole grid (same tolerance as the baseline check)
-        if len(methods) > 1:
-            a, b = grids[methods[0]], grids[methods[1]]
-            entry["methods_max_abs_diff"] = float(np.max(np.abs(a - b)))
-            entry["methods_agree"] = bool(np.all(np.abs(a - b)
-                                                 <= np.maximum(REL_TOL * np.abs(b), ABS_TOL)))
+            print(f"  {n}x{n} {method}: compile {calls[0]['compile_s']:.2f}/{calls[1]['compile_s']:.2f} s, "
+                  f"run {calls[0]['run_s']:.3f}/{calls[1]['run_s']:.3f} s", flush=True)
+        ref_method = "general" if "general" in grids else methods[-1]
+        entry["reference_method"] = ref_method
+        entry["max_abs_diff"] = {m: float(np.max(np.abs(grids[m] - grids[ref_method]))) for m in methods}
+        entry["methods_agree"] = bool(all(np.all(np.abs(grids[m] - grids[ref_method])
+                                                 <= np.maximum(REL_TOL * np.abs(grids[ref_method]), ABS_TOL))
+                                          for m in methods))
+        if "fast" in entry["methods"]:
+            fast = entry["methods"]["fast"]["run_s"]
+            entry["speedup_fast_over"] = {m: entry["methods"][m]["run_s"] / fast for m in methods}
         entry["peak_rss_mb"] = peak_rss_mb()
         results.append(entry)
 
-    # --- 4. baseline timing ------------------------------------------------
-    base_reps = []
-    for _ in range(3):   # best of 3 passes over the sample (a pass is only ~tens of ms)
-        t0 = time.perf_counter()
-        for m, g in zip(sm_, sg_, strict=True):
-            baseline_delta_chi2(base, m, g)
-        base_reps.append(time.perf_counter() - t0)
-    base_per_point = min(base_reps) / len(sm_)
-    largest = max(results, key=lambda e: e["points"])
-    ratios = {}
-    for method in methods:
-        per_point = largest["methods"][str(method)]["run_s"] / largest["points"]
-        ratios[str(method)] = {"package_per_point_s": per_point,
-                               "speed_ratio": base_per_point / per_point}
+    # --- 5. speed ratios ---------------------------------------------------
     for e in results:
         for v in e["methods"].values():
             v["speed_ratio_vs_baseline"] = base_per_point * v["points_per_s"]
+    if target:
+        for key in ("all_devices", "one_device"):
+            if key in target:
+                t = target[key]
+                t["us_per_point"] = 1e6 * t["run_s"] / target["points"]
+                t["speed_ratio_vs_baseline"] = base_per_point / (t["run_s"] / target["points"])
     baseline = {
         "points": len(sm_), "setup_s": base_setup_s, "first_pass_s": base_first_s,
-        "per_point_s": base_per_point, "pass_s": base_reps, "validation": rows,
+        "per_point_s": base_per_point, "pass_s": base_reps, "loadavg": base_loadavg, "validation": rows,
         "validation_grid_calls": validation_calls, "input_checks": input_checks,
-        "ratio_grid_size": f"{largest['n_mass']}x{largest['n_coupling']}",
-        "speed_ratio_definition": "baseline s/point / package s/point (call-2 run_s of the grid)",
-        "ratios": ratios,
+        "speed_ratio_definition": "baseline s/point / package s/point (run_s of the second call)",
     }
 
-    # --- 5. report -----------------------------------------------------------
+    # --- 6. report -----------------------------------------------------------
     print()
-    print(f"device {dev.platform}/{dev.device_kind}, jax {jax.__version__}, "
-          f"{env['cpu_count']} CPUs; build_kernel x6 {build_s:.2f} s; "
-          f"asimov_measurement x6 {asimov_s:.2f} s")
-    hdr = (f"{'grid':>8} {'points':>7} {'method':>10} | {'compile1':>8} {'run1':>7} {'#c1':>3} | "
-           f"{'compile2':>8} {'run2':>7} {'#c2':>3} | {'pts/s':>9} | {'conv':>4} {'RSS MB':>7} "
-           f"{'xBase':>6}")
+    print(describe(env))
+    print(f"build_kernel x6 {build_s:.2f} s; asimov_measurement x6 {asimov_s:.2f} s")
+    hdr = (f"{'grid':>9} {'points':>7} {'method':>8} | {'compile1':>8} {'run1':>7} {'#c1':>3} | "
+           f"{'compile2':>8} {'run2':>7} {'#c2':>3} | {'us/pt':>7} | {'conv':>4} {'RSS MB':>7} {'xBase':>7}")
     print(hdr)
     print("-" * len(hdr))
     for e in results:
         for method, v in e["methods"].items():
             c1, c2 = v["call1"], v["call2"]
-            print(f"{e['n_mass']:>3}x{e['n_coupling']:<4} {e['points']:>7} {method:>10} | "
+            print(f"{e['n_mass']:>4}x{e['n_coupling']:<4} {e['points']:>7} {method:>8} | "
                   f"{c1['compile_s']:8.2f} {c1['run_s']:7.3f} {c1['backend_compiles']:>3} | "
                   f"{c2['compile_s']:8.2f} {c2['run_s']:7.3f} {c2['backend_compiles']:>3} | "
-                  f"{v['points_per_s']:9.0f} | {'yes' if v['all_converged'] else 'NO':>4} "
-                  f"{v['peak_rss_mb']:7.0f} {v['speed_ratio_vs_baseline']:6.0f}")
-    print("  compile/run [s] of call 1 and call 2 of scan.delta_chi2_grid (GridResult.compile_s, "
-          ".run_s);\n  #c = XLA backend compilations during the call; pts/s = points / run2; "
-          "conv = every point converged;\n  RSS = process peak so far; xBase = speed ratio "
-          "package/baseline = pts/s x baseline s/point.")
-    print(f"baseline (NumPy/SciPy, {len(sm_)} points): {base_per_point * 1e3:.2f} ms/point")
-    for method, r in ratios.items():
-        print(f"package {baseline['ratio_grid_size']} {method}: {r['package_per_point_s'] * 1e6:.1f} "
-              f"us/point -> speed ratio package/baseline {r['speed_ratio']:.0f}x")
+                  f"{v['us_per_point']:7.2f} | {'yes' if v['all_converged'] else 'NO':>4} "
+                  f"{v['peak_rss_mb']:7.0f} {v['speed_ratio_vs_baseline']:7.0f}")
+    print("  compile/run [s] of call 1 and call 2 of scan.delta_chi2_grid (GridResult.compile_s, .run_s);\n"
+          "  #c = XLA backend compilations during the call; us/pt = run2 / points; conv = every point\n"
+          "  converged; RSS = process peak so far; xBase = speed ratio package/baseline.")
     for e in results:
-        if "methods_agree" in e:
-            print(f"{e['n_mass']}x{e['n_coupling']}: methods agree: {e['methods_agree']} "
-                  f"(max |diff| {e['methods_max_abs_diff']:.2e})")
+        sp = e.get("speedup_fast_over")
+        print(f"{e['n_mass']}x{e['n_coupling']}: methods agree with {e['reference_method']}: {e['methods_agree']} "
+              f"(max |diff| " + ", ".join(f"{m} {d:.1e}" for m, d in e["max_abs_diff"].items()) + ")"
+              + (("; run-time ratio to fast: " + ", ".join(f"{m} {x:.1f}x" for m, x in sp.items())) if sp else ""))
         for method, v in e["methods"].items():
             if v["second_call_recompiled"]:
-                print(f"note: {e['n_mass']}x{e['n_coupling']} {method}: the second call compiled "
-                      f"again ({v['call2']['backend_compiles']} XLA compilations)")
+                print(f"note: {e['n_mass']}x{e['n_coupling']} {method}: the second call compiled again "
+                      f"({v['call2']['backend_compiles']} XLA compilations)")
             if not v["all_converged"]:
                 print(f"WARNING: {e['n_mass']}x{e['n_coupling']} {method}: not all points converged")
+    print(f"baseline (NumPy/SciPy, {len(sm_)} points): {base_per_point * 1e3:.2f} ms/point")
+    verdicts = {}
+    if target:
+        a = target["all_devices"]
+        print(f"target {target['n_mass']}x{target['n_coupling']} ({target['points']:.0e} points), fast, "
+              f"{a['devices']} device(s): compile {a['compile_s']:.2f} s, run {a['run_s']:.3f} s "
+              f"({a['us_per_point']:.2f} us/point), peak RSS {target['peak_rss_mb']:.0f} MB, "
+              f"converged {a['all_converged']}, refined {a['refined']}")
+        if "one_device" in target:
+            o = target["one_device"]
+            print(f"  one device: run {o['run_s']:.3f} s -> sharding speed-up {target['sharding_speedup']:.2f}x "
+                  f"on {a['devices']} devices")
+        print(f"  speed ratio package/baseline per point: {a['speed_ratio_vs_baseline']:.0f}x "
+              f"(one device: {target['one_device']['speed_ratio_vs_baseline']:.0f}x)" if "one_device" in target
+              else f"  speed ratio package/baseline per point: {a['speed_ratio_vs_baseline']:.0f}x")
+        verdicts = {"run_s": a["run_s"] < TARGETS["run_s"], "compile_s": a["compile_s"] < TARGETS["compile_s"],
+                    "peak_rss_mb": target["peak_rss_mb"] < TARGETS["peak_rss_mb"],
+                    "speed_ratio": a["speed_ratio_vs_baseline"] >= TARGETS["speed_ratio"],
+                    "all_converged": a["all_converged"]}
+        print("  targets: " + ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in verdicts.items()))
+        target["targets"] = TARGETS
+        target["verdicts"] = verdicts
 
-    env["loadavg_end"] = _loadavg()   # includes this benchmark's own load
-    busy = (env["loadavg_start"] or [0])[0]
-    if env["cpu_count"] and busy > 0.5 * env["cpu_count"]:
-        print(f"WARNING: 1-min load average {busy:.1f} on {env['cpu_count']} CPUs before the "
-              "start: other processes were running, timings may be inflated and noisy")
+    env["loadavg_end"] = loadavg()   # includes this benchmark's own load
+    if warn:
+        print(warn)
     out = {"env": env, "build_kernels_s": build_s, "asimov_measurements_s": asimov_s,
            "model": "universal", "presets": list(PRESETS), "grid_methods": methods,
            "mass_range_mev": MASS_RANGE_MEV, "coupling_range": COUPLING_RANGE,
-           "sizes": results, "baseline": baseline, "peak_rss_mb": peak_rss_mb()}
+           "sizes": results, "target": target, "baseline": baseline, "peak_rss_mb": peak_rss_mb()}
     path = Path(args.out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {path}")
     ok = all(v["all_converged"] for e in results for v in e["methods"].values())
     ok &= all(e.get("methods_agree", True) for e in results)
+    ok &= (target is None) or target["all_devices"]["all_converged"]
     return 0 if ok else 2
 
 

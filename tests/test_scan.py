@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import zprime_jax
-from zprime_jax import scan, stats
+from zprime_jax import scan, sharding, stats
 from zprime_jax.models import MODELS, LightZPrime
 from zprime_jax.rates import build_kernel
 
@@ -36,21 +36,21 @@ def test_limit_sits_on_the_level_and_is_first_crossing(ar):
         assert np.max(vals) < scan.CL90_1DOF          # nothing excluded below the first crossing
 
 
+def _cache_sizes():
+    return {key: f._cache_size() for key, f in sharding._COMPILED.items()}
+
+
 def test_no_recompilation_for_new_parameters(ar):
     model = MODELS["b-l"]
     scan.coupling_limits(ar, model, [2.0, 20.0], progress=None)
-    size = scan._limits_chunk._cache_size()
-    scan.coupling_limits(ar, model, [3.0, 40.0, 400.0], progress=None)   # same chunk shape
-    assert scan._limits_chunk._cache_size() == size
-    scan.delta_chi2_grid(ar, model, [1.0, 10.0], [1e-5, 1e-4], chunk=64, progress=None)
-    size = scan._grid_rows._cache_size()
-    scan.delta_chi2_grid(ar, model, [7.0, 70.0], [3e-5, 3e-4], chunk=64, progress=None)
-    assert scan._grid_rows._cache_size() == size
-    scan.delta_chi2_grid(ar, model, [1.0, 10.0], [1e-5, 1e-4], chunk=64, method="general", progress=None)
-    size = scan._grid_chunk._cache_size()
-    scan.delta_chi2_grid(ar, model, [5.0, 500.0], [2e-5, 2e-4], chunk=64, method="general",
-                         progress=None)   # new values, same grid shape
-    assert scan._grid_chunk._cache_size() == size
+    sizes = _cache_sizes()
+    scan.coupling_limits(ar, model, [3.0, 40.0], progress=None)   # same shapes, new values
+    assert _cache_sizes() == sizes
+    for method in ("polynomial", "general"):
+        scan.delta_chi2_grid(ar, model, [1.0, 10.0], [1e-5, 1e-4], chunk=64, method=method, progress=None)
+        sizes = _cache_sizes()
+        scan.delta_chi2_grid(ar, model, [7.0, 70.0], [3e-5, 3e-4], chunk=64, method=method, progress=None)
+        assert _cache_sizes() == sizes, method
 
 
 def test_grid_equals_pointwise(ar):
@@ -107,3 +107,42 @@ def test_polynomial_grid_equals_general_grid(ar):
     slow = scan.delta_chi2_grid(ar, model, masses, gs, method="general", progress=None)
     np.testing.assert_allclose(fast.delta_chi2, slow.delta_chi2, rtol=1e-8, atol=1e-8)
     assert fast.converged.all() and slow.converged.all()
+
+
+@pytest.fixture(scope="module")
+def csi_ar():
+    return (stats.asimov_measurement(build_kernel("ess-csi")), stats.asimov_measurement(build_kernel("ess-ar")))
+
+
+def test_fast_grid_matches_robust_and_certifies_the_level(csi_ar):
+    """The warm-started fast rows agree with the robust profile; with too few passes to converge
+    everywhere, the lower bounds still bracket the robust values and ``decided`` is never wrong."""
+    model = MODELS["universal"]
+    masses, gs = np.logspace(0, 3, 6), np.logspace(-7, -2, 15)
+    robust = scan.delta_chi2_grid(csi_ar, model, masses, gs, profile="robust", progress=None)
+    fast = scan.delta_chi2_grid(csi_ar, model, masses, gs, progress=None)
+    assert robust.converged.all() and fast.converged.all() and fast.decided.all()
+    np.testing.assert_allclose(fast.delta_chi2, robust.delta_chi2, rtol=3e-9, atol=3e-9)
+    rough = scan.delta_chi2_grid(csi_ar, model, masses, gs, passes=2, refine=False, progress=None)
+    exact = robust.delta_chi2
+    tol = 1e-8 * np.maximum(1.0, np.abs(exact))
+    assert not rough.converged.all()                      # 2 passes are not enough everywhere here
+    assert np.all(rough.delta_chi2_lower <= exact + tol) and np.all(exact <= rough.delta_chi2 + tol)
+    above = exact >= scan.CL90_1DOF
+    d = rough.decided
+    assert np.array_equal(above[d], (rough.delta_chi2 >= scan.CL90_1DOF)[d])
+    assert np.all(d[rough.converged]) and d.sum() > rough.converged.sum()   # bounds decide unconverged points
+    refined = scan.delta_chi2_grid(csi_ar, model, masses, gs, passes=2, progress=None)   # refine=True
+    assert refined.refined == int((~rough.converged).sum()) and refined.converged.all()
+    np.testing.assert_allclose(refined.delta_chi2, exact, rtol=3e-9, atol=3e-9)
+
+
+def test_grid_coupling_order_does_not_matter(ar):
+    model = MODELS["universal"]
+    gs = np.array([3e-4, 1e-6, 2e-5, 1e-3, 4e-6])
+    order = np.argsort(gs)
+    a = scan.delta_chi2_grid(ar, model, [2.0, 200.0], gs, progress=None)
+    b = scan.delta_chi2_grid(ar, model, [2.0, 200.0], gs[order], progress=None)
+    np.testing.assert_allclose(a.delta_chi2[:, order], b.delta_chi2, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="profile"):
+        scan.delta_chi2_grid(ar, model, [2.0], gs, profile="newton", progress=None)

@@ -1,5 +1,6 @@
 """Statistics: eq. 4.1 of the light-mediator paper and its profiling."""
 
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -135,3 +136,139 @@ def test_vmap_equals_loop_and_jit_equals_eager(ar):
     # vmapped/jitted XLA may fuse differently: agree to rounding of sums of ~1e3 terms
     np.testing.assert_allclose(batched[:2], looped, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(jitted, looped, rtol=1e-10, atol=1e-10)
+
+
+# ---------------------------------------------------------------------------
+# Fast profile (analytic derivatives, one pass per trial point)
+# ---------------------------------------------------------------------------
+def _edge_cases():
+    rng = np.random.default_rng(7)
+    s0 = rng.uniform(50, 500, size=12)
+    b0 = rng.uniform(100, 1000, size=12)
+    cases = {f"scale_{a!r}": (a * s0, b0, s0 + b0, 0.1, 0.01)
+             for a in (1.0, 1.03, 1.4, 0.6, 3.0, 1e4, 1e12, 1e-3, 0.0)}
+    shape = s0 * np.linspace(0.2, 3.0, 12) ** 2                      # far from the SM in shape
+    cases["shape"] = (30 * shape, b0, s0 + b0, 0.1, 0.01)
+    zero_sig = s0.copy()
+    zero_sig[[0, 5, 11]] = 0.0
+    cases["zero_signal_bins"] = (1.7 * zero_sig, b0, s0 + b0, 0.1, 0.01)
+    n_zero = s0 + b0
+    n_zero[[2, 3]] = 0.0
+    cases["n_zero_bins"] = (1.2 * s0, b0, n_zero, 0.1, 0.01)
+    b_zero = b0.copy()
+    b_zero[[4, 7]] = 0.0
+    n_bz = s0 + b_zero
+    n_bz[7] = 0.0                                                     # n = 0 and background 0: only signal there
+    cases["n_and_b_zero"] = (0.8 * s0, b_zero, n_bz, 0.1, 0.01)
+    small = rng.uniform(0.5, 3.0, size=8)
+    cases["small_counts"] = (2.5 * small, 0.3 * small, 1.3 * small, 0.1, 0.01)
+    cases["single_bin"] = (np.array([1234.5]), np.array([345.6]), np.array([1000.0 + 345.6]), 0.1, 0.01)
+    cases["single_bin_far"] = (np.array([3.2e9]), np.array([12.0]), np.array([2400.0]), 0.1, 0.01)
+    cases["wide_sigmas"] = (2.0 * s0, b0, s0 + b0, 0.3, 0.05)
+    return cases
+
+
+EDGE_CASES = _edge_cases()
+_robust_jit = jax.jit(stats.profile_pulls)
+_fast_jit = jax.jit(stats.profile_pulls_fast, static_argnames=("passes",))
+
+
+def _case(name):
+    s, b, n, ss, sb = EDGE_CASES[name]
+    return jnp.asarray(s), jnp.asarray(b), jnp.asarray(n), ss, sb
+
+
+@pytest.mark.parametrize("name", sorted(EDGE_CASES))
+def test_fast_profile_matches_robust(name):
+    s, b, n, ss, sb = _case(name)
+    robust = _robust_jit(s, b, n, ss, sb)
+    fast = _fast_jit(s, b, n, ss, sb)
+    assert bool(robust.converged) and bool(fast.converged), (robust.decrement, fast.decrement)
+    # both within their 1e-9 convergence tolerance of the same minimum (plus rounding of sums of ~1e4 counts)
+    assert abs(float(fast.chi2) - float(robust.chi2)) < 3e-9 * max(1.0, abs(float(robust.chi2)))
+    assert float(fast.chi2_lower) <= float(robust.chi2) + 1e-9 * max(1.0, abs(float(robust.chi2)))
+    assert float(fast.chi2_lower) >= float(fast.chi2) - 1e-8 * max(1.0, abs(float(fast.chi2)))
+    assert int(fast.passes) <= stats.FAST_PASSES
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.4, 0.6, 3.0])
+def test_fast_profile_matches_scipy_minimize(scale):
+    rng = np.random.default_rng(1)
+    signal0 = rng.uniform(50, 500, size=12)
+    background = rng.uniform(100, 1000, size=12)
+    data = signal0 + background
+    prof = stats.profile_pulls_fast(jnp.asarray(scale * signal0), jnp.asarray(background), jnp.asarray(data),
+                                    0.1, 0.01)
+    ref, xi = _scipy_profile(scale * signal0, background, data, 0.1, 0.01)
+    assert bool(prof.converged)
+    assert abs(float(prof.chi2) - ref) < 1e-7 * max(1.0, ref)
+    np.testing.assert_allclose(prof.xi, xi, rtol=1e-5)
+
+
+def test_total_count_start_is_the_single_bin_profile():
+    for s, b, n in ((1234.5, 345.6, 1345.6), (3.2e9, 12.0, 2400.0), (10.0, 50.0, 90.0)):
+        pd = stats.pull_data(jnp.array([b]), jnp.array([n]), 0.1, 0.01)
+        xs, xb = stats.total_count_start(jnp.asarray(s), pd)
+        robust = _robust_jit(jnp.array([s]), jnp.array([b]), jnp.array([n]), 0.1, 0.01)
+        # the robust fit locates the minimiser to ~sqrt(chi^2 tolerance)
+        np.testing.assert_allclose([xs, xb], robust.xi, rtol=1e-6)
+
+
+def test_fast_lower_bound_brackets_the_minimum():
+    """With too few passes to converge, chi2_lower <= chi2_min <= chi2 still holds."""
+    for name in ("scale_10000.0", "shape", "scale_3.0", "small_counts", "n_zero_bins"):
+        s, b, n, ss, sb = _case(name)
+        exact = float(_robust_jit(s, b, n, ss, sb).chi2)
+        for passes in (1, 2):
+            fast = _fast_jit(s, b, n, ss, sb, passes=passes, start=jnp.array([1.0, 1.0]))
+            tol = 1e-9 * max(1.0, exact)
+            assert float(fast.chi2_lower) <= exact + tol <= float(fast.chi2) + 2 * tol, (name, passes)
+
+
+def test_fast_profile_vmaps_and_warm_starts():
+    s, b, n, ss, sb = _case("shape")
+    scales = jnp.array([0.01, 0.3, 1.0, 2.0])
+    batched = jax.jit(jax.vmap(lambda a: stats.profile_pulls_fast(a * s, b, n, ss, sb)))(scales)
+    for i, a in enumerate(scales):
+        single = _fast_jit(a * s, b, n, ss, sb)
+        assert float(batched.chi2[i]) == pytest.approx(float(single.chi2), rel=1e-12, abs=1e-10)
+        warm = _fast_jit(a * s, b, n, ss, sb, start=single.xi * 1.001)
+        assert bool(warm.converged) and int(warm.passes) <= int(single.passes) + 1
+        assert float(warm.chi2) == pytest.approx(float(single.chi2), rel=1e-10, abs=1e-9)
+
+
+def test_fast_profile_gradients(xe):
+    """First derivatives against finite differences of the value (which matches the robust profile),
+    second derivatives (with the implicit, Schur-complement term) against differences of the first."""
+    model = MODELS["universal"]
+    ms = (xe,)
+
+    def f(log_g, log_m):
+        return stats.delta_chi2(LightZPrime(10.0**log_m, 10.0**log_g), ms, model, profile="fast")[0]
+
+    value = jax.jit(f)
+    grad = jax.jit(jax.grad(f, argnums=(0, 1)))
+    hess = jax.jit(jax.hessian(f, argnums=(0, 1)))
+    eps = 1e-4
+    for pt in ((-4.6, 1.3), (-3.5, 0.4)):
+        x = np.array(pt)
+        h = np.asarray(hess(*pt))
+        for i in range(2):
+            dx = np.zeros(2)
+            dx[i] = eps
+            fd1 = (float(value(*(x + dx))) - float(value(*(x - dx)))) / (2 * eps)
+            assert float(grad(*pt)[i]) == pytest.approx(fd1, rel=1e-5, abs=1e-5)
+            fd2 = (np.asarray(grad(*(x + dx))) - np.asarray(grad(*(x - dx)))) / (2 * eps)
+            np.testing.assert_allclose(h[:, i], fd2, rtol=1e-5, atol=1e-4)
+
+
+def test_fast_delta_chi2_equals_robust(xe, ar):
+    model = MODELS["lmu-ltau"]
+    ms, gs = jnp.array([1.0, 10.0, 100.0, 1000.0]), jnp.array([1e-5, 3e-4, 2e-3, 3e-2])
+    f = jax.jit(jax.vmap(lambda m, g, p=None: stats.delta_chi2(LightZPrime(m, g), (xe, ar), model, profile="fast")))
+    r = jax.jit(jax.vmap(lambda m, g: stats.delta_chi2(LightZPrime(m, g), (xe, ar), model)))
+    (df, cf), (dr, cr) = f(ms, gs), r(ms, gs)
+    assert bool(jnp.all(cf)) and bool(jnp.all(cr))
+    np.testing.assert_allclose(df, dr, rtol=3e-9, atol=3e-9)
+    with pytest.raises(ValueError, match="profile"):
+        stats.delta_chi2(LightZPrime(1.0, 1e-4), (xe,), model, profile="newton")

@@ -1,0 +1,150 @@
+"""Memory-bounded, device-sharded maps for the scans: ``shard_map`` over local devices, ``lax.map`` within.
+
+:func:`sharded_map` applies a per-element function to 1-D inputs:
+
+* the inputs are padded (with their first element) and split evenly over a
+  1-D mesh of the local devices (``jax.sharding.Mesh``, axis ``"points"``);
+* each device runs ``lax.map(fn, local_inputs, batch_size=batch_size)``: the
+  function is vmapped over ``batch_size`` elements at a time and the batches
+  run one after the other, so memory is bounded by one batch per device;
+* the padded range is cut into at most ``max_calls`` equal blocks, one
+  jitted call each (for progress reporting); every block has the same shape,
+  so there is one compilation per (function, statics, batch size, block
+  shape, devices), cached across calls (new values do not recompile).
+
+Every element is computed by the same compiled batch program whatever the
+number of devices (the batch width never depends on it: it is at most
+1/``BATCH_SPLIT`` of the elements), so results are identical, bit for bit,
+on 1 and N devices. (The batch width itself does change the last bits,
+~1e-10 in Delta chi^2, through XLA's vectorisation.)
+
+Devices. On a CPU host JAX shows one device by default (XLA's CPU backend
+then uses one core for these element-wise programs); to use every core, set
+``XLA_FLAGS=--xla_force_host_platform_device_count=N`` (N = number of cores)
+before JAX is imported. On GPU/TPU hosts every local accelerator is used.
+
+Multi-host runs (docs only; not exercised by the tests): start every process
+with ``jax.distributed.initialize(coordinator_address, num_processes,
+process_id)`` (on SLURM/TPU pods the arguments are detected), then build the
+mesh over ``jax.devices()`` (all hosts) instead of ``jax.local_devices()``
+(pass ``devices=jax.devices()``). Each process must call the scan with the
+same arguments; inputs are then global arrays and the results must be
+gathered with ``jax.experimental.multihost_utils.process_allgather`` before
+``np.asarray``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+AXIS = "points"
+BATCH_SPLIT = 4          # a batch holds at most 1/BATCH_SPLIT of the elements
+_COMPILED: dict = {}
+
+
+def local_devices(devices=None) -> tuple:
+    """The devices to shard over: ``devices`` if given (a sequence or an int count), else all local devices."""
+    if devices is None:
+        return tuple(jax.local_devices())
+    if isinstance(devices, int):
+        avail = jax.local_devices()
+        if not 1 <= devices <= len(avail):
+            raise ValueError(f"devices: need 1..{len(avail)}, got {devices}")
+        return tuple(avail[:devices])
+    devs = tuple(devices)
+    if not devs:
+        raise ValueError("devices: empty")
+    return devs
+
+
+def mesh_for(devices) -> Mesh:
+    return Mesh(np.asarray(devices, dtype=object), (AXIS,))
+
+
+def block_function(fn, devices: tuple, batch_size: int, statics: tuple):
+    """The jitted, sharded block program: ``lax.map(fn, ..., batch_size)`` inside ``shard_map`` (cached)."""
+    key = (fn, devices, batch_size, statics)
+    if key not in _COMPILED:
+        mesh = mesh_for(devices)
+
+        def local(mapped, replicated):
+            return jax.lax.map(lambda xs: fn(*xs, *replicated, *statics), mapped, batch_size=batch_size)
+
+        _COMPILED[key] = jax.jit(jax.shard_map(local, mesh=mesh, in_specs=(P(AXIS), P()), out_specs=P(AXIS)))
+    return _COMPILED[key]
+
+
+def _progress(label, done, total, start, stream):
+    if stream is None:
+        return
+    bar = "#" * int(30 * done / total)
+    stream.write(f"\r{label} [{bar:<30}] {done}/{total} ({time.perf_counter() - start:.1f} s)")
+    if done == total:
+        stream.write("\n")
+    stream.flush()
+
+
+def plan(n: int, n_devices: int, batch_size: int, max_calls: int):
+    """(block, calls): elements per jitted call (a multiple of n_devices * batch_size) and the number of calls."""
+    unit = n_devices * batch_size
+    units = max(1, math.ceil(n / unit))
+    calls = max(1, min(max_calls, units))
+    per_call = math.ceil(units / calls)
+    calls = math.ceil(units / per_call)
+    return per_call * unit, calls
+
+
+def sharded_map(fn, inputs, replicated=(), statics=(), batch_size: int = 256, devices=None,
+                max_calls: int = 8, label: str = "scan", progress=sys.stderr):
+    """``fn(*elements, *replicated, *statics)`` for every element of the 1-D ``inputs``, sharded and batched.
+
+    Args:
+      fn: a module-level function (its identity keys the compilation cache)
+        of one element of each input, then the ``replicated`` pytrees (arrays,
+        the same on every device) and the hashable ``statics``; returns a
+        pytree of arrays (any trailing shape).
+      inputs: tuple of equal-length 1-D arrays.
+      batch_size: elements vmapped together per ``lax.map`` step per device (at most
+        ``ceil(n / BATCH_SPLIT)``).
+      devices: see :func:`local_devices`.
+      max_calls: at most this many jitted calls (progress updates).
+    Returns: (outputs with leading dimension n as NumPy arrays, (compile_s, run_s, n_devices)).
+    """
+    devs = local_devices(devices)
+    inputs = tuple(np.asarray(x) for x in inputs)
+    n = inputs[0].shape[0]
+    if n == 0:
+        raise ValueError("sharded_map: empty input")
+    # The batch width changes the compiled program (and the last bits of results), so it must not
+    # depend on the device count; capping it at n / BATCH_SPLIT keeps up to BATCH_SPLIT devices busy.
+    batch_size = max(1, min(int(batch_size), math.ceil(n / BATCH_SPLIT)))
+    block, calls = plan(n, len(devs), batch_size, max_calls)
+    total = block * calls
+    padded = [np.concatenate([x, np.repeat(x[:1], total - n, axis=0)]) for x in inputs]
+    f = block_function(fn, devs, batch_size, tuple(statics))
+    mesh = mesh_for(devs)
+    split = NamedSharding(mesh, P(AXIS))
+    repl = jax.device_put(replicated, NamedSharding(mesh, P()))
+
+    def args(i):
+        return (tuple(jax.device_put(p[i * block:(i + 1) * block], split) for p in padded), repl)
+
+    t0 = time.perf_counter()
+    f.lower(*args(0)).compile()          # compilation timed apart (cached by jit for the calls below)
+    compile_s = time.perf_counter() - t0
+    outs = []
+    t1 = time.perf_counter()
+    for i in range(calls):
+        outs.append(f(*args(i)))
+        _progress(label, i + 1, calls, t1, progress)
+    jax.block_until_ready(outs)
+    run_s = time.perf_counter() - t1
+    out = jax.tree_util.tree_map(lambda *xs: np.concatenate([np.asarray(x) for x in xs])[:n], *outs)
+    return out, (compile_s, run_s, len(devs))
