@@ -250,3 +250,30 @@ def test_e6_plane_trace_method(capsys, tmp_path):
     # crossing of the traced polyline vs the bisected limit: 0.5% (chord error between traced points)
     assert out["mass_limit_gev"][i] == pytest.approx(direct["mass_limit_gev"], rel=5e-3)
     assert (tmp_path / "e6_plane_traced.png").stat().st_size > 1000
+
+
+def test_cli_uses_one_host_device_per_core(tmp_path):
+    """The console script shards grids over every core: the device count is set before JAX starts.
+
+    Run in a child process (this test session's JAX backend is already up, where the CLI leaves the
+    device count alone). ZPRIME_JAX_HOST_DEVICES sets the count; a bad value is an error naming it.
+    """
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    argv = [sys.executable, "-m", "zprime_jax.cli", "sensitivity", "--experiment", "ess-ar", "--model",
+            "universal", "--masses-mev", "10", "--grid", "8,8", "--json"]
+    results = {}
+    for n in ("1", "3"):
+        proc = subprocess.run(argv, env={**env, "ZPRIME_JAX_HOST_DEVICES": n}, capture_output=True,
+                              text=True, timeout=300, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        results[n] = json.loads(proc.stdout)
+    assert results["1"]["grid"]["devices"] == 1 and results["3"]["grid"]["devices"] == 3
+    # sharding does not change the answer (bit-identical grids: tests/test_sharding.py)
+    assert results["1"]["limits"] == results["3"]["limits"]
+    proc = subprocess.run(argv, env={**env, "ZPRIME_JAX_HOST_DEVICES": "two"}, capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 2 and "ZPRIME_JAX_HOST_DEVICES" in proc.stderr

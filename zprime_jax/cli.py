@@ -11,6 +11,7 @@ import argparse
 import csv
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from statistics import NormalDist
@@ -297,12 +298,14 @@ def cmd_sensitivity(args):
         targets = {"combined": combined}
         if len(names) > 1 and args.out is not None:
             targets.update({n: (m,) for n, m in measurements.items()})
-        grids = {label: scan.delta_chi2_grid(ms, model, grid_masses, grid_couplings, progress=progress)
+        grids = {label: scan.delta_chi2_grid(ms, model, grid_masses, grid_couplings, level=level,
+                                             progress=progress)
                  for label, ms in targets.items()}
         g = grids["combined"]
         out["grid"] = {"shape": [nm, ng], "mass_range_mev": list(m_range),
                        "coupling_range": list(g_range), "compile_s": g.compile_s, "run_s": g.run_s,
-                       "converged_fraction": float(np.mean(g.converged))}
+                       "converged_fraction": float(np.mean(g.converged)),
+                       "decided_fraction": float(np.mean(g.decided)), "devices": g.devices}
 
     if args.out is not None:
         from .plotting import sensitivity_figure
@@ -806,8 +809,46 @@ def _persistent_cache() -> None:
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 
+def _use_every_core() -> None:
+    """Give JAX one CPU device per usable core, so grid scans shard over all of them.
+
+    XLA:CPU runs one device's program largely on one core; ``scan`` and
+    ``heavy`` grids are split over ``jax.local_devices()`` (``zprime_jax.sharding``),
+    bit-identical to one device. The count can only be set before JAX starts
+    its backend, so this runs first thing in :func:`main` and does nothing when
+    the backend is already up (the CLI called from Python), when ``XLA_FLAGS``
+    already sets a device count, or when ``ZPRIME_JAX_HOST_DEVICES`` is set
+    (its value is used instead; ``1`` for a single device). GPU runs are not
+    affected: the flag concerns the host platform only.
+    """
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" in flags:
+        return
+    try:
+        from jax._src import xla_bridge
+
+        if xla_bridge.backends_are_initialized():
+            return
+    except (ImportError, AttributeError):          # private API moved: leave JAX's default
+        return
+    requested = os.environ.get("ZPRIME_JAX_HOST_DEVICES", "").strip()
+    if requested:
+        if not requested.isdigit() or int(requested) < 1:
+            raise UsageError(f"ZPRIME_JAX_HOST_DEVICES: need a positive integer, got {requested!r}")
+        n = int(requested)
+    else:
+        n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if n > 1:
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={n}".strip()
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        _use_every_core()
+    except UsageError as err:
+        print(f"zprime-jax: error: {err}", file=sys.stderr)
+        return 2
     from . import enable_x64
 
     enable_x64()
