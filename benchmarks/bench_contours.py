@@ -228,7 +228,7 @@ def grid_contour(ms, model, case, n, progress=None):
     masses = np.logspace(*np.log10(case["mass_range_mev"]), n)
     couplings = np.logspace(*np.log10(case["coupling_range"]), n)
     t0 = time.perf_counter()
-    grid = scan.delta_chi2_grid(ms, model, masses, couplings, chunk=max(2048, 8 * n), progress=progress)
+    grid = scan.delta_chi2_grid(ms, model, masses, couplings, progress=progress)
     wall = time.perf_counter() - t0
     lines = scan.contour_lines(grid, contours.CL90_1DOF)
     return grid, lines, wall
