@@ -798,8 +798,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _persistent_cache() -> None:
     """Keep compiled XLA programs between runs (ZPRIME_JAX_CACHE_DIR; empty disables)."""
-    import os
-
     import jax
 
     folder = os.environ.get("ZPRIME_JAX_CACHE_DIR",
@@ -812,9 +810,9 @@ def _persistent_cache() -> None:
 def _use_every_core() -> None:
     """Give JAX one CPU device per usable core, so grid scans shard over all of them.
 
-    XLA:CPU runs one device's program largely on one core; ``scan`` and
-    ``heavy`` grids are split over ``jax.local_devices()`` (``zprime_jax.sharding``),
-    bit-identical to one device. The count can only be set before JAX starts
+    XLA:CPU runs one device's program largely on one core; the Delta chi^2 grids
+    and limit scans of ``zprime_jax.scan`` are split over ``jax.local_devices()``
+    (``zprime_jax.sharding``), bit-identical to one device. The count can only be set before JAX starts
     its backend, so this runs first thing in :func:`main` and does nothing when
     the backend is already up (the CLI called from Python), when ``XLA_FLAGS``
     already sets a device count, or when ``ZPRIME_JAX_HOST_DEVICES`` is set

@@ -21,7 +21,9 @@ on 1 and N devices. (The batch width itself does change the last bits,
 Devices. On a CPU host JAX shows one device by default (XLA's CPU backend
 then uses one core for these element-wise programs); to use every core, set
 ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` (N = number of cores)
-before JAX is imported. On GPU/TPU hosts every local accelerator is used.
+before JAX is imported (the ``zprime-jax`` command does this itself: one
+device per usable core, ``ZPRIME_JAX_HOST_DEVICES`` to choose). On GPU/TPU
+hosts every local accelerator is used.
 
 Multi-host runs (docs only; not exercised by the tests): start every process
 with ``jax.distributed.initialize(coordinator_address, num_processes,
