@@ -86,31 +86,7 @@ import sys
 import time
 from pathlib import Path
 
-
-def host_device_count(value: str) -> int:
-    """``--devices`` value -> number of host (CPU) devices: "auto" = the cores this process may use."""
-    if value == "auto":
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    n = int(value)
-    if n < 1:
-        raise SystemExit("--devices: need >= 1 or 'auto'")
-    return n
-
-
-def configure_host_devices(argv) -> int | None:
-    """Set XLA_FLAGS for ``--devices`` (from ``argv``) before JAX is imported; returns the count requested."""
-    value = "auto"
-    for i, a in enumerate(argv):
-        if a == "--devices" and i + 1 < len(argv):
-            value = argv[i + 1]
-        elif a.startswith("--devices="):
-            value = a.split("=", 1)[1]
-    n = host_device_count(value)
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_force_host_platform_device_count" not in flags:
-        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={n}".strip()
-    return n
-
+from host_devices import configure_host_devices  # noqa: E402  (no JAX inside)
 
 if __name__ == "__main__":
     configure_host_devices(sys.argv[1:])
@@ -401,6 +377,17 @@ class PlainScipyExperiment(ProfiledExperiment):
     def counts(self, mass_mev, coupling):
         return self.ref.counts_per_bin(self.name, self.edges_kev, universal_couplings(mass_mev, coupling),
                                        epsrel=self.epsrel)
+
+
+def time_passes(experiments, masses, couplings, passes):
+    """Wall time [s] of each of ``passes`` passes of :func:`baseline_delta_chi2` over the sample."""
+    times = []
+    for _ in range(passes):
+        t0 = time.perf_counter()
+        for m, g in zip(masses, couplings, strict=True):
+            baseline_delta_chi2(experiments, m, g)
+        times.append(time.perf_counter() - t0)
+    return times
 
 
 def baseline_delta_chi2(experiments, mass_mev, coupling):
@@ -709,22 +696,12 @@ def main(argv=None):
 
     # Baseline timings right after the target grid (the load on a shared machine drifts). NumPy on
     # the package's nodes: best of 5 passes over its sample (a pass takes only tens of ms).
-    base_reps = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        for m, g in zip(sm_, sg_, strict=True):
-            baseline_delta_chi2(base, m, g)
-        base_reps.append(time.perf_counter() - t0)
+    base_reps = time_passes(base, sm_, sg_, 5)
     base_per_point = min(base_reps) / len(sm_)
     base_loadavg = loadavg()
     # Plain SciPy baseline: best of --plain-repeats passes (about 2 s per point each).
-    plain_reps = []
     plain_loadavg_before = loadavg()
-    for _ in range(args.plain_repeats):
-        t0 = time.perf_counter()
-        for m, g in zip(pm_, pg_, strict=True):
-            baseline_delta_chi2(plain, m, g)
-        plain_reps.append(time.perf_counter() - t0)
+    plain_reps = time_passes(plain, pm_, pg_, args.plain_repeats)
     plain_per_point = min(plain_reps) / len(pm_)
     plain_loadavg = loadavg()
     print(f"  baselines timed: NumPy on the package's nodes {base_per_point * 1e3:.2f} ms/point, "

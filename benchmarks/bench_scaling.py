@@ -26,29 +26,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-
-def _configure_host_devices(argv):
-    """As bench_grid.configure_host_devices (that module imports JAX, so it cannot be imported first)."""
-    value = "auto"
-    for i, a in enumerate(argv):
-        if a == "--devices" and i + 1 < len(argv):
-            value = argv[i + 1]
-        elif a.startswith("--devices="):
-            value = a.split("=", 1)[1]
-    n = len(os.sched_getaffinity(0)) if value == "auto" and hasattr(os, "sched_getaffinity") else \
-        (os.cpu_count() or 1) if value == "auto" else int(value)
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_force_host_platform_device_count" not in flags:
-        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={max(1, n)}".strip()
-
+from host_devices import configure_host_devices  # noqa: E402  (no JAX inside)
 
 if __name__ == "__main__":
-    _configure_host_devices(sys.argv[1:])
+    configure_host_devices(sys.argv[1:])
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
