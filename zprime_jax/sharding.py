@@ -145,7 +145,9 @@ def sharded_map(fn, inputs, replicated=(), statics=(), batch_size: int = 256, de
     t1 = time.perf_counter()
     for i in range(calls):
         outs.append(f(*args(i)))
-        _progress(label, i + 1, calls, t1, progress)
+        if progress is not None:         # dispatch is asynchronous: wait, so the bar shows work done
+            jax.block_until_ready(outs[-1])
+            _progress(label, i + 1, calls, t1, progress)
     jax.block_until_ready(outs)
     run_s = time.perf_counter() - t1
     out = jax.tree_util.tree_map(lambda *xs: np.concatenate([np.asarray(x) for x in xs])[:n], *outs)
