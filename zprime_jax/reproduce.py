@@ -514,6 +514,22 @@ def _empty_panel(ax, text="no experiment selected") -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=9, color="0.4")
 
 
+def _mass_profile_panel(ax, *, empty: bool, mass_range_gev, title: str, cl_label=None,
+                        ylabel=r"$\Delta\chi^2$", legend_fontsize=7.5, ncol=1) -> None:
+    """Axes of a Delta chi^2(M_Z') panel (heavy Figs. 1, 4, 6): 90% CL line, log M [GeV], Delta chi^2 0-8."""
+    if empty:
+        _empty_panel(ax)
+    ax.axhline(CL90, color="0.3", lw=0.9, ls=":", label=cl_label)
+    _style(ax, logx=True, logy=False)
+    _plain_log_ticks(ax, "x")
+    ax.set_xlim(*mass_range_gev)
+    ax.set_ylim(0.0, 8.0)
+    ax.set_xlabel(r"$M_{Z'}$ [GeV]")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=legend_fontsize, loc="upper right", ncol=ncol)
+
+
 def heavy_fig1(ctx: _Context) -> dict:
     """Delta chi^2(M_Z') of each CEvNS experiment: LR (top) and E6 chi/eta bands (bottom); SNS left, reactors right."""
     groups = _heavy_groups(ctx)
@@ -543,17 +559,8 @@ def heavy_fig1(ctx: _Context) -> dict:
                 _e6_band(ax_e6, masses, curves, model_name)
         where = "SNS (COHERENT)" if group == "SNS" else "reactors"
         for ax, title in ((ax_lr, f"Left-Right, {where}"), (ax_e6, f"E$_6$ $\\chi$ and $\\eta$, {where}")):
-            if not names:
-                _empty_panel(ax)
-            ax.axhline(CL90, color="0.3", lw=0.9, ls=":", label=r"90% CL ($\Delta\chi^2$ = 2.71)")
-            _style(ax, logx=True, logy=False)
-            _plain_log_ticks(ax, "x")
-            ax.set_xlim(30.0, 1000.0)
-            ax.set_ylim(0.0, 8.0)
-            ax.set_xlabel(r"$M_{Z'}$ [GeV]")
-            ax.set_ylabel(r"$\Delta\chi^2$")
-            ax.set_title(title, fontsize=10)
-            ax.legend(fontsize=7.5, loc="upper right", ncol=1)
+            _mass_profile_panel(ax, empty=not names, mass_range_gev=(30.0, 1000.0), title=title,
+                                cl_label=r"90% CL ($\Delta\chi^2$ = 2.71)")
     fig.suptitle(rf"{HEAVY_PAPER}, Fig. 1: $\Delta\chi^2$ profiles of $M_{{Z'}}$ from CE$\nu$NS", fontsize=11)
     files = [_save(fig, ctx, "heavy_fig1.png")]
     if masses is not None:
@@ -668,18 +675,10 @@ def heavy_fig4(ctx: _Context) -> dict:
                 header.append(f"{model_name}:{n}")
                 columns.append(r["delta_chi2"])
                 limits.setdefault(model_name, {})[n] = _num(_limit_value(r), 5)
-        if not names:
-            _empty_panel(ax)
-        ax.axhline(CL90, color="0.3", lw=0.9, ls=":", label=r"90% CL")
-        _style(ax, logx=True, logy=False)
-        _plain_log_ticks(ax, "x")
-        ax.set_xlim(100.0, 2000.0)
-        ax.set_ylim(0.0, 8.0)
-        ax.set_xlabel(r"$M_{Z'}$ [GeV]")
-        ax.set_ylabel(r"$\Delta\chi^2$")
-        ax.set_title("Left-Right" if models == ("lr",) else
-                     r"E$_6$: $\chi$ dashed, $\eta$ solid, $\psi$ dotted", fontsize=10)
-        ax.legend(fontsize=7.5, loc="upper right", ncol=1 if models == ("lr",) else 2)
+        _mass_profile_panel(ax, empty=not names, mass_range_gev=(100.0, 2000.0), cl_label=r"90% CL",
+                            title="Left-Right" if models == ("lr",) else
+                            r"E$_6$: $\chi$ dashed, $\eta$ solid, $\psi$ dotted",
+                            ncol=1 if models == ("lr",) else 2)
     fig.suptitle(rf"{HEAVY_PAPER}, Fig. 4: $\nu_e$-$e$ scattering, $^{{51}}$Cr source + LXe (A, B, C)",
                  fontsize=11)
     files = [_save(fig, ctx, "heavy_fig4.png")]
@@ -774,17 +773,9 @@ def heavy_fig6(ctx: _Context) -> dict:
             header.append(f"{model_name}:sigma={s:g}")
             columns.append(r["delta_chi2"])
             profile_limits.setdefault(model_name, {})[f"{s:g}"] = _num(_limit_value(r), 5)
-    if not names:
-        _empty_panel(ax)
-    ax.axhline(CL90, color="0.3", lw=0.9, ls=":")
-    _style(ax, logx=True, logy=False)
-    _plain_log_ticks(ax, "x")
-    ax.set_xlim(200.0, 3000.0)
-    ax.set_ylim(0.0, 8.0)
-    ax.set_xlabel(r"$M_{Z'}$ [GeV]")
-    ax.set_ylabel(r"$\Delta\chi^2$ (combined)")
-    ax.set_title(r"combined $\Delta\chi^2$: $\chi$ dashed, $\eta$ solid", fontsize=10)
-    ax.legend(fontsize=7, loc="upper right", ncol=2)
+    _mass_profile_panel(ax, empty=not names, mass_range_gev=(200.0, 3000.0),
+                        title=r"combined $\Delta\chi^2$: $\chi$ dashed, $\eta$ solid",
+                        ylabel=r"$\Delta\chi^2$ (combined)", legend_fontsize=7, ncol=2)
 
     ax = axes[0, 1]
     sigmas = list(ctx.settings.fig6_sigmas)
