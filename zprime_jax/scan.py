@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 from dataclasses import dataclass
 from functools import partial
 
@@ -54,51 +53,6 @@ GENERAL_BATCH = 256      # points per batch and device of the general path (full
                          # at 100x100 on 2 devices 256 vs 2048: peak RSS 852 vs 1439 MB, and 1.8x faster)
 
 
-def _progress(label: str, done: int, total: int, start: float, stream=sys.stderr) -> None:
-    if stream is None:
-        return
-    frac = done / total
-    bar = "#" * int(30 * frac)
-    elapsed = time.perf_counter() - start
-    stream.write(f"\r{label} [{bar:<30}] {done}/{total} ({elapsed:.1f} s)")
-    if done == total:
-        stream.write("\n")
-    stream.flush()
-
-
-def chunked_map(fn, inputs: tuple[np.ndarray, ...], chunk: int, static=(), label: str = "scan",
-                progress=sys.stderr):
-    """Apply a jitted ``fn(*chunk_inputs, *static)`` to flat inputs in fixed-size chunks (one device).
-
-    Kept for callers of the previous API; the scans below use
-    :func:`sharding.sharded_map`.
-
-    Args:
-      fn: a ``jax.jit``-ed function mapping arrays of shape (chunk,) (plus the
-        extra arguments ``static``, e.g. the measurements pytree) to a pytree
-        of arrays with leading dimension ``chunk``.
-      inputs: 1-D arrays of equal length n.
-      chunk: chunk size; the last chunk is padded with the first point.
-    Returns: the outputs with leading dimension n, and (compile_s, run_s).
-    """
-    n = inputs[0].shape[0]
-    n_chunks = max(1, math.ceil(n / chunk))
-    padded = [np.concatenate([x, np.repeat(x[:1], n_chunks * chunk - n)]) for x in inputs]
-    t0 = time.perf_counter()
-    fn.lower(*[jnp.asarray(p[:chunk]) for p in padded], *static).compile()  # cached by jit
-    compile_s = time.perf_counter() - t0
-    outs = []
-    t1 = time.perf_counter()
-    for i in range(n_chunks):
-        sl = slice(i * chunk, (i + 1) * chunk)
-        outs.append(fn(*[jnp.asarray(p[sl]) for p in padded], *static))
-        _progress(label, i + 1, n_chunks, t1, progress)
-    jax.block_until_ready(outs)
-    run_s = time.perf_counter() - t1
-    out = jax.tree_util.tree_map(lambda *xs: np.concatenate([np.asarray(x) for x in xs])[:n], *outs)
-    return out, (compile_s, run_s)
-
-
 # ---------------------------------------------------------------------------
 # Per-point and per-row programs (module level: their identity keys the caches)
 # ---------------------------------------------------------------------------
@@ -106,12 +60,6 @@ def _general_point(mass, coupling, measurements, model):
     """General path: the full rate and the robust profile at one (mass, coupling)."""
     d, conv = delta_chi2(LightZPrime(mass, coupling), measurements, model)
     return d, jnp.where(conv, d, -jnp.inf), conv       # no rigorous bound from the robust profile
-
-
-@partial(jax.jit, static_argnums=3)
-def _grid_chunk(masses, couplings, measurements, model):
-    """General path, vmapped over a chunk of points (kept for callers; the grid uses :func:`_general_point`)."""
-    return jax.vmap(lambda m, g: delta_chi2(LightZPrime(m, g), measurements, model))(masses, couplings)
 
 
 def _polynomials(mass, measurements, model):
@@ -129,12 +77,6 @@ def _robust_row(mass, couplings, measurements, model):
     coeffs = _polynomials(mass, measurements, model)
     d, conv = jax.vmap(lambda g: _poly_delta_chi2(coeffs, g, measurements))(couplings)
     return d, jnp.where(conv, d, -jnp.inf), conv
-
-
-@partial(jax.jit, static_argnums=3)
-def _grid_rows(masses, couplings, measurements, model):
-    """Robust polynomial rows, vmapped over masses (kept for callers of the previous API)."""
-    return jax.vmap(lambda m: _robust_row(m, couplings, measurements, model)[::2])(masses)
 
 
 def _signal(c, g2):
