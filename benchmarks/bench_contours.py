@@ -75,9 +75,10 @@ import zprime_jax
 
 zprime_jax.enable_x64()
 
-from zprime_jax import contours, scan, stats  # noqa: E402
-from zprime_jax.models import get_model  # noqa: E402
-from zprime_jax.rates import build_kernel, counts_coupling_polynomial  # noqa: E402
+from zprime_jax.inference import contours, scan  # noqa: E402
+from zprime_jax.kernels.rates import build_kernel, counts_coupling_polynomial  # noqa: E402
+from zprime_jax.likelihood import stats  # noqa: E402
+from zprime_jax.physics.models import get_model  # noqa: E402
 
 CASES = {
     "universal-csi": {"experiment": "ess-csi", "model": "universal", "mass_range_mev": (1.0, 1.0e3),

@@ -100,9 +100,10 @@ import zprime_jax  # noqa: E402
 
 zprime_jax.enable_x64()
 
-from zprime_jax import scan, stats  # noqa: E402
-from zprime_jax.models import MODELS  # noqa: E402
-from zprime_jax.rates import build_kernel  # noqa: E402
+from zprime_jax.inference import scan  # noqa: E402
+from zprime_jax.kernels.rates import build_kernel  # noqa: E402
+from zprime_jax.likelihood import stats  # noqa: E402
+from zprime_jax.physics.models import MODELS  # noqa: E402
 
 PRESETS = ("ess-csi", "ess-si", "ess-xe", "ess-ge", "ess-ar", "ess-c3f8")
 MASS_RANGE_MEV = (1.0, 1000.0)

@@ -48,9 +48,9 @@ from bench_grid import (  # noqa: E402
     peak_rss_mb,
 )
 
-from zprime_jax import heavy, scan  # noqa: E402
-from zprime_jax.models import MODELS, get_model  # noqa: E402
-from zprime_jax.rates import build_kernel  # noqa: E402
+from zprime_jax.inference import heavy, scan  # noqa: E402
+from zprime_jax.kernels.rates import build_kernel  # noqa: E402
+from zprime_jax.physics.models import MODELS, get_model  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "bench_scaling.json"
 PLANE_PRESETS = ("coherent-csi", "connie", "cr51-lxe-c")

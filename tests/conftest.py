@@ -17,12 +17,12 @@ PRESETS = ("ess-csi", "ess-si", "ess-xe", "ess-ge", "ess-ar", "ess-c3f8")
 
 
 class _LazyKernels(dict):
-    """name -> zprime_jax.rates.build_kernel(name), built on first access and cached."""
+    """name -> zprime_jax.kernels.rates.build_kernel(name), built on first access and cached."""
 
     def __missing__(self, name):
         if name not in PRESETS:
             raise KeyError(f"no kernel fixture for {name!r}; presets: {PRESETS}")
-        from zprime_jax.rates import build_kernel
+        from zprime_jax.kernels.rates import build_kernel
 
         kernel = build_kernel(name)
         self[name] = kernel

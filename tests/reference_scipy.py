@@ -2,7 +2,7 @@
 
 Written from the light-mediator paper (Bertuzzo et al. 2022, eqs. 2.2-2.3,
 2.6, 3.1-3.2, 3.6 as corrected in paper-notes 1, 3.7, Table 1) without
-importing the package's rate machinery: no ``zprime_jax.rates``, ``fluxes``,
+importing the package's rate machinery: no ``zprime_jax.kernels.rates``, ``fluxes``,
 ``form_factors``, ``detectors`` (nor ``nuclei``/``constants``). Constants and
 isotope data are hard-coded here from their primary sources and re-checked
 against the package's in ``test_physics.py``. The only input taken from the

@@ -6,9 +6,11 @@ import json
 import numpy as np
 import pytest
 
-from zprime_jax import cli, scan, stats
-from zprime_jax.models import MODELS
-from zprime_jax.rates import build_kernel
+from zprime_jax import cli
+from zprime_jax.inference import scan
+from zprime_jax.kernels.rates import build_kernel
+from zprime_jax.likelihood import stats
+from zprime_jax.physics.models import MODELS
 
 
 def run(capsys, *argv):
@@ -92,7 +94,7 @@ def test_bad_input_names_the_field(capsys, argv, field):
 
 
 def test_threshold_above_end_point_from_a_user_spec(capsys, tmp_path):
-    from zprime_jax.experiments import _preset_files
+    from zprime_jax.spec import _preset_files
 
     text = _preset_files()["ess-csi"].read_text()
     text = text.replace("threshold_kev = 1.0", "threshold_kev = 60.0")
@@ -107,7 +109,7 @@ def test_threshold_above_end_point_from_a_user_spec(capsys, tmp_path):
 # --- nu-e scattering with the 51Cr source (issue 5) ---------------------------
 
 def test_mass_limit_cr51_json(capsys):
-    from zprime_jax import heavy
+    from zprime_jax.inference import heavy
 
     code, out = run(capsys, "mass-limit", "--experiment", "cr51-lxe-a", "--model", "e6-chi", "--json")
     assert code == 0 and out["chi2_forms"] == {"cr51-lxe-a": "gaussian-sm"}
@@ -196,7 +198,7 @@ def test_sensitivity_trace_method(capsys, tmp_path):
 
 
 def test_sensitivity_with_observed_data(capsys, tmp_path):
-    from zprime_jax import observed
+    from zprime_jax.likelihood import observed
 
     k = build_kernel("ess-ar")
     asimov = stats.asimov_measurement(k)
@@ -238,8 +240,8 @@ def test_posterior_command_writes_outputs(capsys, tmp_path):
 
 
 def test_e6_plane_trace_method(capsys, tmp_path):
-    from zprime_jax import heavy
-    from zprime_jax.models import get_model
+    from zprime_jax.inference import heavy
+    from zprime_jax.physics.models import get_model
 
     code, out = run(capsys, "e6-plane", "--experiment", "cr51-lxe-b", "--method", "trace", "--mass-range-gev",
                     "10,3000", "--out", str(tmp_path), "--json")

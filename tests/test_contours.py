@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 import zprime_jax
-from zprime_jax import contours, heavy, scan, stats
-from zprime_jax.models import LightZPrime, get_model
-from zprime_jax.rates import build_kernel
+from zprime_jax.inference import contours, heavy, scan
+from zprime_jax.kernels.rates import build_kernel
+from zprime_jax.likelihood import stats
+from zprime_jax.physics.models import LightZPrime, get_model
 
 zprime_jax.enable_x64()
 

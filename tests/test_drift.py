@@ -9,11 +9,12 @@ import pytest
 from scipy.integrate import quad
 
 import zprime_jax
-from zprime_jax import detectors, pressure
-from zprime_jax.experiments import SpecError, load_experiment
-from zprime_jax.fluxes import lbnf_source, load_flux_table
-from zprime_jax.models import MODELS, LightZPrime
-from zprime_jax.rates import build_gas_tpc_kernel, build_kernel, expected_counts
+from zprime_jax.design import pressure
+from zprime_jax.kernels import detectors
+from zprime_jax.kernels.rates import build_gas_tpc_kernel, build_kernel, expected_counts
+from zprime_jax.physics.fluxes import lbnf_source, load_flux_table
+from zprime_jax.physics.models import MODELS, LightZPrime
+from zprime_jax.spec import SpecError, load_experiment
 
 zprime_jax.enable_x64()
 
@@ -142,7 +143,7 @@ def test_limit_implicit_gradient_matches_finite_difference(spec):
     assert grad == pytest.approx(fd, rel=1e-4)
     # the limit sits on the level
     k = build_gas_tpc_kernel(spec, 60.0)
-    from zprime_jax import stats
+    from zprime_jax.likelihood import stats
     d = stats.delta_chi2(LightZPrime(10.0, g(jnp.asarray(60.0))), (stats.asimov_measurement(k),), model)[0]
     assert float(d) == pytest.approx(2.7055434540954, abs=1e-6)
 

@@ -11,11 +11,13 @@ import reference_nue as ref
 from jax.test_util import check_grads
 from scipy import integrate
 
-from zprime_jax import cross_sections as xs
-from zprime_jax import detectors, electron, fluxes, heavy
-from zprime_jax.experiments import SpecError, _preset_files, load_experiment
-from zprime_jax.models import MODELS, RADIATIVE, HeavyZPrime, get_model
-from zprime_jax.rates import build_kernel, expected_counts
+from zprime_jax.inference import heavy
+from zprime_jax.kernels import detectors, electron
+from zprime_jax.kernels.rates import build_kernel, expected_counts
+from zprime_jax.physics import cross_sections as xs
+from zprime_jax.physics import fluxes
+from zprime_jax.physics.models import MODELS, RADIATIVE, HeavyZPrime, get_model
+from zprime_jax.spec import SpecError, _preset_files, load_experiment
 
 BLIND = -math.sqrt(5.0 / 32.0)
 SM_RADIATIVE = dataclasses.replace(MODELS["sm"], sm=RADIATIVE)
@@ -285,7 +287,7 @@ def test_line_source_needs_an_electron_detector(tmp_path):
 
 
 def test_light_models_are_refused_for_nu_e(cr51):
-    from zprime_jax.models import LightZPrime
+    from zprime_jax.physics.models import LightZPrime
 
     with pytest.raises(ValueError, match="no neutrino-electron couplings"):
         expected_counts(LightZPrime(10.0, 1e-5), cr51["a"], MODELS["universal"])

@@ -5,9 +5,9 @@ import math
 
 import pytest
 
-from zprime_jax import gradients
-from zprime_jax.models import MODELS
-from zprime_jax.rates import build_kernel
+from zprime_jax.design import gradients
+from zprime_jax.kernels.rates import build_kernel
+from zprime_jax.physics.models import MODELS
 
 
 @pytest.mark.parametrize("preset, mass", [("ess-ar", 10.0), ("ess-csi", 30.0)])

@@ -4,7 +4,7 @@ the SM counts against independent SciPy double integrals.
 
 The SciPy references below are written from the paper (eqs. 1-5, 16, 17; Table
 II; footnote 2) and the preset numbers, without importing the package's rate
-machinery (no ``zprime_jax.rates``, ``fluxes``, ``form_factors``, ``detectors``,
+machinery (no ``zprime_jax.kernels.rates``, ``fluxes``, ``form_factors``, ``detectors``,
 ``nuclei`` or ``constants``): constants, isotope data, the reactor spectrum
 tables and the efficiency function are hard-coded here from their primary
 sources. Only the preset files are read (with tomllib).
@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from zprime_jax.experiments import SpecError, load_experiment, parse_spec
-from zprime_jax.models import get_model
-from zprime_jax.rates import build_kernel, expected_counts, kinematic_end_points_kev
+from zprime_jax.kernels.rates import build_kernel, expected_counts, kinematic_end_points_kev
+from zprime_jax.physics.models import get_model
+from zprime_jax.spec import SpecError, load_experiment, parse_spec
 
 PRESET_DIR = Path(__file__).resolve().parents[1] / "zprime_jax" / "experiments" / "presets"
 HEAVY_PRESETS = ("coherent-csi", "coherent-ge", "coherent-lar", "coherent-nai", "conus", "connie",
@@ -153,7 +153,7 @@ def _logistic(x):
 
 
 def test_coherent_csi_acceptance():
-    from zprime_jax import detectors
+    from zprime_jax.kernels import detectors
 
     x = np.array([6.0, 8.0, 10.8507, 15.0, 30.0])
     got = np.asarray(detectors.coherent_csi_acceptance_pe(x))
@@ -171,7 +171,7 @@ def test_coherent_csi_acceptance():
 
 
 def test_cenns10_acceptance():
-    from zprime_jax import detectors
+    from zprime_jax.kernels import detectors
 
     table = detectors.CENNS10_ACCEPTANCE_TABLE
     e = np.array([p for p, _ in table])
@@ -190,7 +190,7 @@ def test_flat_and_named_efficiency_in_kernel():
     # the response is acceptance(E_r) x window indicator: 0.5 inside for a flat 50%
     r = np.asarray(kernel("conus").response)
     assert set(np.unique(r)) <= {0.0, 0.5}
-    from zprime_jax import detectors
+    from zprime_jax.kernels import detectors
     k = kernel("coherent-lar")
     resp, e = np.asarray(k.response)[:, 0, :], np.asarray(k.e_r_mev)
     inside = resp > 0

@@ -20,8 +20,9 @@ import pytest
 from jax.test_util import check_grads
 from scipy import integrate
 
-from zprime_jax import constants, cross_sections, fluxes, form_factors, models, nuclei, rates
-from zprime_jax.models import MODELS, HeavyZPrime
+from zprime_jax.kernels import rates
+from zprime_jax.physics import constants, cross_sections, fluxes, form_factors, models, nuclei
+from zprime_jax.physics.models import MODELS, HeavyZPrime
 
 # --- the paper's numbers (eq. 3 and below it; eq. 7) ------------------------
 S2Z, RHO, KAPPA = 0.2312, 1.0082, 0.9972

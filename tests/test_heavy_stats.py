@@ -6,9 +6,9 @@ import pytest
 from scipy.optimize import minimize
 
 import zprime_jax
-from zprime_jax import heavy
-from zprime_jax.models import MODELS, HeavyZPrime
-from zprime_jax.rates import build_kernel, expected_counts
+from zprime_jax.inference import heavy
+from zprime_jax.kernels.rates import build_kernel, expected_counts
+from zprime_jax.physics.models import MODELS, HeavyZPrime
 
 zprime_jax.enable_x64()
 

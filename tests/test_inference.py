@@ -14,16 +14,18 @@ import sys
 import numpy as np
 import pytest
 
-from zprime_jax import inference, scan, stats
-from zprime_jax.models import LightZPrime, get_model
-from zprime_jax.rates import expected_counts
+from zprime_jax.inference import posterior as inference
+from zprime_jax.inference import scan
+from zprime_jax.kernels.rates import expected_counts
+from zprime_jax.likelihood import stats
+from zprime_jax.physics.models import LightZPrime, get_model
 
 UNIVERSAL = get_model("universal")
 M_TRUE, G_TRUE = 10.0, 5e-5      # ~5x the ESS-Ar sensitivity at 10 MeV (9.4e-6)
 
 
 def test_import_does_not_load_numpyro():
-    code = ("import sys, zprime_jax, zprime_jax.inference, zprime_jax.observed; "
+    code = ("import sys, zprime_jax, zprime_jax.inference, zprime_jax.likelihood.observed; "
             "assert 'numpyro' not in sys.modules, sorted(m for m in sys.modules if 'numpyro' in m)")
     subprocess.run([sys.executable, "-c", code], check=True)
 

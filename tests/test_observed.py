@@ -6,9 +6,10 @@ import jax
 import numpy as np
 import pytest
 
-from zprime_jax import observed, scan, stats
-from zprime_jax.models import LightZPrime, get_model
-from zprime_jax.rates import expected_counts
+from zprime_jax.inference import scan
+from zprime_jax.kernels.rates import expected_counts
+from zprime_jax.likelihood import observed, stats
+from zprime_jax.physics.models import LightZPrime, get_model
 
 UNIVERSAL = get_model("universal")
 

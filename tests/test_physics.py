@@ -18,9 +18,10 @@ import reference_scipy as ref
 from jax.test_util import check_grads
 from scipy import integrate, special
 
-from zprime_jax import constants, cross_sections, detectors, fluxes, form_factors, models, nuclei, rates
-from zprime_jax.experiments import SpecError, load_experiment
-from zprime_jax.models import MODELS, LightZPrime
+from zprime_jax.kernels import detectors, rates
+from zprime_jax.physics import constants, cross_sections, fluxes, form_factors, models, nuclei
+from zprime_jax.physics.models import MODELS, LightZPrime
+from zprime_jax.spec import SpecError, load_experiment
 
 PRESETS = ("ess-csi", "ess-si", "ess-xe", "ess-ge", "ess-ar", "ess-c3f8")
 SMEARED = ("ess-csi", "ess-si", "ess-xe", "ess-ge")

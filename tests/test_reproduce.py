@@ -1,4 +1,4 @@
-"""`zprime-jax reproduce` machinery (zprime_jax.reproduce): registry, files, Table III, overlays, options.
+"""`zprime-jax reproduce` machinery (zprime_jax.papers.reproduce): registry, files, Table III, overlays, options.
 
 The fast tests run Table III and Fig. 4 of the heavy-Z' paper on a few experiments (quick mode); the
 whole set (``--all --quick``) is marked slow.
@@ -16,9 +16,10 @@ from zprime_jax import enable_x64
 
 enable_x64()
 
-from zprime_jax import heavy, reproduce  # noqa: E402
-from zprime_jax.models import get_model  # noqa: E402
-from zprime_jax.rates import build_kernel  # noqa: E402
+from zprime_jax.inference import heavy  # noqa: E402
+from zprime_jax.kernels.rates import build_kernel  # noqa: E402
+from zprime_jax.papers import reproduce  # noqa: E402
+from zprime_jax.physics.models import get_model  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SMALL = ["coherent-csi", "conus", "cr51-lxe-a"]

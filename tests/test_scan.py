@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 import zprime_jax
-from zprime_jax import scan, sharding, stats
-from zprime_jax.models import MODELS, LightZPrime
-from zprime_jax.rates import build_kernel
+from zprime_jax.inference import scan, sharding
+from zprime_jax.kernels.rates import build_kernel
+from zprime_jax.likelihood import stats
+from zprime_jax.physics.models import MODELS, LightZPrime
 
 zprime_jax.enable_x64()
 
@@ -87,7 +88,7 @@ def test_contour_points_lie_on_level(ar):
 
 @pytest.mark.parametrize("model_name", ["universal", "b-l", "lmu-ltau"])
 def test_coupling_polynomial_equals_full_rate(model_name):
-    from zprime_jax.rates import counts_coupling_polynomial, expected_counts
+    from zprime_jax.kernels.rates import counts_coupling_polynomial, expected_counts
 
     kernel = build_kernel("ess-c3f8")
     model = MODELS[model_name]

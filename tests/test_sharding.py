@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 import zprime_jax
-from zprime_jax import scan, sharding, stats
-from zprime_jax.models import MODELS
-from zprime_jax.rates import build_kernel
+from zprime_jax.inference import scan, sharding
+from zprime_jax.kernels.rates import build_kernel
+from zprime_jax.likelihood import stats
+from zprime_jax.physics.models import MODELS
 
 zprime_jax.enable_x64()
 
@@ -30,9 +31,10 @@ SCRIPT = textwrap.dedent("""
     import numpy as np
     import zprime_jax
     zprime_jax.enable_x64()
-    from zprime_jax import scan, stats
-    from zprime_jax.models import MODELS
-    from zprime_jax.rates import build_kernel
+    from zprime_jax.inference import scan
+    from zprime_jax.likelihood import stats
+    from zprime_jax.physics.models import MODELS
+    from zprime_jax.kernels.rates import build_kernel
 
     args = json.loads(sys.argv[1])
     assert jax.device_count() == 4, jax.devices()

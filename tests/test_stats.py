@@ -9,9 +9,9 @@ from jax.test_util import check_grads
 from scipy.optimize import minimize
 
 import zprime_jax
-from zprime_jax import stats
-from zprime_jax.models import MODELS, LightZPrime
-from zprime_jax.rates import build_kernel, expected_counts
+from zprime_jax.kernels.rates import build_kernel, expected_counts
+from zprime_jax.likelihood import stats
+from zprime_jax.physics.models import MODELS, LightZPrime
 
 zprime_jax.enable_x64()
 

@@ -40,9 +40,9 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from .rates import RateKernel, counts_coupling_polynomial
-from .scan import CL90_1DOF, coupling_limits
-from .stats import asimov_measurement, profile_pulls
+from ..inference.scan import CL90_1DOF, coupling_limits
+from ..kernels.rates import RateKernel, counts_coupling_polynomial
+from ..likelihood.stats import asimov_measurement, profile_pulls
 
 
 def scaled_kernel(kernel: RateKernel, exposure=1.0, background=1.0, background_scales_with_exposure: bool = True):

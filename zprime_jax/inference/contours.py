@@ -81,7 +81,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .scan import CL90_1DOF
+from ..inference.scan import CL90_1DOF
 
 EDGE_REASONS = ("edge", "closed", "stalled", "max_steps")
 _SEED_TOL = 1e-9          # bisection of the seeds: bracket width, unit coordinates
@@ -607,16 +607,16 @@ class _LightDeltaChi2:
     model: object
 
     def __call__(self, log_m, log_g, measurements):
-        from .models import LightZPrime
-        from .stats import delta_chi2
+        from ..likelihood.stats import delta_chi2
+        from ..physics.models import LightZPrime
 
         return delta_chi2(LightZPrime(10.0**log_m, 10.0**log_g), measurements, self.model)[0]
 
 
 @partial(jax.jit, static_argnums=2)
 def _light_converged(masses, couplings, model, measurements):
-    from .models import LightZPrime
-    from .stats import delta_chi2
+    from ..likelihood.stats import delta_chi2
+    from ..physics.models import LightZPrime
 
     return jax.vmap(lambda m, g: delta_chi2(LightZPrime(m, g), measurements, model)[1])(masses, couplings)
 
@@ -675,7 +675,7 @@ class _HeavyDeltaChi2:
     model: object
 
     def __call__(self, cos_beta, log_m, measurements, chi2_min):
-        from . import heavy
+        from ..inference import heavy
 
         mass = jnp.reshape(10.0**log_m, (1,))
         return heavy.chi2_of_mass(mass, measurements, self.model, cos_beta)[0] - chi2_min
@@ -684,7 +684,7 @@ class _HeavyDeltaChi2:
 @partial(jax.jit, static_argnums=1)
 def _heavy_reference(measurements, model, cos_betas, masses_gev):
     """min(chi^2 at M -> inf, min of chi^2 over the (cos beta, M) grid)."""
-    from . import heavy
+    from ..inference import heavy
 
     grid = jax.vmap(lambda cb: heavy.chi2_of_mass(masses_gev, measurements, model, cb))(cos_betas)
     sm = heavy.chi2_of_mass(jnp.asarray([jnp.inf]), measurements, model, 0.0)[0]
@@ -713,7 +713,7 @@ def trace_e6_plane(measurements, model=None, cos_beta_range=(-0.999, 0.999), mas
       **options: passed to :func:`trace_level_set`.
     Returns: a :class:`PlaneContour` with branches as (cos_beta, mass_gev) arrays.
     """
-    from .models import get_model
+    from ..physics.models import get_model
 
     model = get_model("e6") if model is None else model
     ms = tuple(measurements)

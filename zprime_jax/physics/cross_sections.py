@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .constants import G_FERMI_MEV2, M_ELECTRON_MEV
+from ..physics.constants import G_FERMI_MEV2, M_ELECTRON_MEV
 
 
 def max_recoil_mev(e_nu_mev, target_mass_mev):

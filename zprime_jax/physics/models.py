@@ -40,7 +40,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .constants import (
+from ..physics.constants import (
     ALPHA_EM,
     G_FERMI_MEV2,
     M_MUON_MEV,

@@ -106,7 +106,7 @@ def gas_molecules(density_coefficient: float, pressure_torr, volume_m3: float):
     in Torr, so the number of moles per m^3 is density_coefficient * 1e3 * P,
     independent of the molar mass. Differentiable in ``pressure_torr``.
     """
-    from .constants import AVOGADRO
+    from ..physics.constants import AVOGADRO
 
     return density_coefficient * 1e3 * pressure_torr * volume_m3 * AVOGADRO
 
@@ -245,6 +245,6 @@ def cylinder_volume_m3(height_m: float, diameter_m: float) -> float:
 
 def electron_density_per_m3(density_g_cm3: float, atomic_number: float, molar_mass_g_mol: float) -> float:
     """n_e = rho N_A Z / A [electrons per m^3] (heavy-Z' paper below eq. 19)."""
-    from .constants import AVOGADRO
+    from ..physics.constants import AVOGADRO
 
     return density_g_cm3 * 1e6 * AVOGADRO * atomic_number / molar_mass_g_mol

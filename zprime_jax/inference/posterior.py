@@ -76,10 +76,10 @@ def credible_level_delta_chi2(cred: float) -> float:
 
 def _resolve(experiments, data):
     """(names, kernels, data arrays, asimov flags) from names/paths, kernels or Measurements."""
-    from .models import MODELS
-    from .observed import _check_form, check_counts, load_observed_counts
-    from .rates import build_kernel, expected_counts
-    from .stats import Measurement, asimov_data
+    from ..kernels.rates import build_kernel, expected_counts
+    from ..likelihood.observed import _check_form, check_counts, load_observed_counts
+    from ..likelihood.stats import Measurement, asimov_data
+    from ..physics.models import MODELS
 
     items = [experiments] if isinstance(experiments, str | Path) or hasattr(experiments, "kernel") or \
         hasattr(experiments, "edges_kev") else list(experiments)
@@ -132,8 +132,8 @@ def _numpyro_model(names, kernels, arrays, zmodel, log_m_range, log_g_range, rep
     import numpyro.distributions as dist
     from numpyro.distributions import constraints
 
-    from .models import MODELS, LightZPrime
-    from .rates import expected_counts
+    from ..kernels.rates import expected_counts
+    from ..physics.models import MODELS, LightZPrime
 
     data = [jnp.asarray(a) for a in arrays]
     sm_totals = [jnp.sum(expected_counts(None, k, MODELS["sm"])) for k in kernels]
@@ -176,8 +176,8 @@ def _initial_points(names, kernels, arrays, zmodel, mass_range, coupling_range, 
     """Chain starts drawn from the gridded profile posterior exp(-chi2/2) (log-uniform priors)."""
     import jax.numpy as jnp
 
-    from .scan import delta_chi2_grid
-    from .stats import Measurement
+    from ..inference.scan import delta_chi2_grid
+    from ..likelihood.stats import Measurement
 
     ms = tuple(Measurement(k, jnp.asarray(a), jnp.asarray(0.0)) for k, a in zip(kernels, arrays))
     n_m, n_g = init_grid
@@ -244,7 +244,8 @@ def _frequentist(names, kernels, arrays, asimov, zmodel, mass_range, coupling_ra
     blind-spot strips and, for data with a significant signal, the allowed
     island; there the first crossing is NaN with ``below_range`` True).
     """
-    from . import observed, scan, stats
+    from ..inference import scan
+    from ..likelihood import observed, stats
 
     stream = sys.stderr if progress else None
     fit = None
@@ -320,7 +321,7 @@ def run_posterior(experiments, model="universal", data=None, mass_range_mev=(1.0
     from numpyro.diagnostics import summary
     from numpyro.infer import MCMC, NUTS
 
-    from .models import LIGHT_MODELS, get_model
+    from ..physics.models import LIGHT_MODELS, get_model
 
     zmodel = get_model(model) if isinstance(model, str) else model
     if zmodel.name not in LIGHT_MODELS:
@@ -448,7 +449,7 @@ def write_outputs(result: dict, out_dir, mcmc=None) -> dict:
 
 def posterior_figure(path, result: dict):
     """Posterior samples in the (m, g) plane (2-D histogram, log axes) with the credible and frequentist limits."""
-    from .plotting import _figure, _save
+    from ..plotting import _figure, _save
 
     plt = _figure()
     s = result["settings"]

@@ -40,11 +40,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import detectors
-from .constants import G_FERMI_MEV2, KEV_PER_MEV, MEV2_TO_CM2
-from .cross_sections import max_recoil_mev, momentum_transfer_mev
-from .experiments import ExperimentSpec, SpecError, live_days_of, load_experiment
-from .fluxes import (
+from ..kernels import detectors
+from ..physics.constants import G_FERMI_MEV2, KEV_PER_MEV, MEV2_TO_CM2
+from ..physics.cross_sections import max_recoil_mev, momentum_transfer_mev
+from ..physics.fluxes import (
     LBNF_COLUMNS,
     FluxComponent,
     folded_kinematic_weight,
@@ -52,9 +51,10 @@ from .fluxes import (
     pion_dar_source,
     reactor_source,
 )
-from .form_factors import FORM_FACTORS
-from .models import FLAVOURS
-from .nuclei import material_composition, target_counts
+from ..physics.form_factors import FORM_FACTORS
+from ..physics.models import FLAVOURS
+from ..physics.nuclei import material_composition, target_counts
+from ..spec import ExperimentSpec, SpecError, live_days_of, load_experiment
 
 NODES_PER_SEGMENT = 12
 
@@ -306,7 +306,7 @@ def build_kernel(spec: ExperimentSpec | str, nodes_per_segment: int = NODES_PER_
     if spec.detector.kind == "gas-tpc":
         return build_gas_tpc_kernel(spec, spec.detector.pressure_torr)
     if spec.detector.kind == "electron-scattering":
-        from .electron import build_electron_kernel
+        from ..kernels.electron import build_electron_kernel
 
         return build_electron_kernel(spec)
     det = spec.detector
@@ -420,7 +420,7 @@ def build_gas_tpc_kernel(spec: ExperimentSpec, pressure_torr, nodes_per_segment:
     factor r^(1/24) (< 1.5 for P >= 1 Torr). The background is
     ``background_fraction`` x the SM count at the same pressure.
     """
-    from .models import MODELS
+    from ..physics.models import MODELS
 
     det = spec.detector
     comps = source_components(spec)
@@ -483,7 +483,7 @@ def expected_counts(params, kernel: RateKernel, model, breakdown: bool = False):
         (F, T, B); else per bin, shape (B,).
     """
     if not isinstance(kernel, RateKernel):          # nu-e scattering (electron.ElectronKernel)
-        from . import electron
+        from ..kernels import electron
 
         return electron.expected_counts(params, kernel, model, breakdown)
     q2 = coherent_charge_squared(params, kernel, model)
@@ -502,7 +502,7 @@ def counts_coupling_polynomial(mass_mev, kernel: RateKernel, model):
     coupling of a scan. Exact (not an expansion); tested against
     :func:`expected_counts`.
     """
-    from .models import LightZPrime
+    from ..physics.models import LightZPrime
 
     idx = jnp.asarray(kernel.flavour_index)
 

@@ -33,11 +33,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import detectors
-from .constants import KEV_PER_MEV, M_Z_MEV, MEV2_TO_CM2, MEV_PER_GEV
-from .cross_sections import electron_max_recoil_mev, nue_prefactor_mev2, nue_recoil_integrals
-from .fluxes import line_source_fluence_per_cm2
-from .models import FLAVOURS
+from ..kernels import detectors
+from ..physics.constants import KEV_PER_MEV, M_Z_MEV, MEV2_TO_CM2, MEV_PER_GEV
+from ..physics.cross_sections import electron_max_recoil_mev, nue_prefactor_mev2, nue_recoil_integrals
+from ..physics.fluxes import line_source_fluence_per_cm2
+from ..physics.models import FLAVOURS
 
 TARGET_NAME = "electrons"
 
@@ -155,7 +155,7 @@ def counts_gamma_polynomial(kernel: ElectronKernel, model, cos_beta=0.0):
     15), so f = a + gamma c and eq. (6) is quadratic in gamma. Tested against
     :func:`expected_counts`.
     """
-    from .models import HeavyZPrime
+    from ..physics.models import HeavyZPrime
 
     idx = jnp.asarray(kernel.flavour_index)
 

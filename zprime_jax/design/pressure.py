@@ -24,10 +24,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from .models import MODELS, LightZPrime
-from .rates import build_gas_tpc_kernel, expected_counts
-from .scan import CL90_1DOF, _limits_chunk
-from .stats import asimov_measurement, delta_chi2
+from ..inference.scan import CL90_1DOF, _limits_chunk
+from ..kernels.rates import build_gas_tpc_kernel, expected_counts
+from ..likelihood.stats import asimov_measurement, delta_chi2
+from ..physics.models import MODELS, LightZPrime
 
 
 def _check_gas_tpc(spec):

@@ -53,9 +53,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .models import LightZPrime
-from .rates import expected_counts
-from .stats import Measurement, chi2_with_pulls, profile_pulls
+from ..kernels.rates import expected_counts
+from ..likelihood.stats import Measurement, chi2_with_pulls, profile_pulls
+from ..physics.models import LightZPrime
 
 EDGE_RTOL = 1e-6
 CSV_COLUMNS = ("lo_kev", "hi_kev", "count")
@@ -241,7 +241,7 @@ def _profile(signal, kernel, data):
 
 @jax.jit
 def _sm_chi2(kernel, data):
-    from .models import MODELS
+    from ..physics.models import MODELS
 
     return _profile(expected_counts(None, kernel, MODELS["sm"]), kernel, data).chi2
 
@@ -375,7 +375,7 @@ def best_fit(measurements, model, mass_range_mev=(1.0, 1e3), coupling_range=(1e-
       ``steps`` (Newton steps of the winning start); ``mass_range_mev``,
       ``coupling_range``.
     """
-    from .scan import delta_chi2_grid
+    from ..inference.scan import delta_chi2_grid
 
     ms = tuple(measurements)
     for m in ms:

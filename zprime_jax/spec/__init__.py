@@ -34,9 +34,7 @@ from dataclasses import MISSING, dataclass, fields
 from importlib import resources
 from pathlib import Path
 
-
-class SpecError(ValueError):
-    """An experiment specification is malformed; the message names the field."""
+from ..errors import SpecError
 
 
 @dataclass(frozen=True)
@@ -360,7 +358,7 @@ def _positive(path: str, value: float, strict: bool = True) -> None:
 
 
 def _check_acceptance(path: str, value, pe_per_kevnr) -> None:
-    from ..detectors import EFFICIENCY_FUNCTIONS
+    from ..kernels.detectors import EFFICIENCY_FUNCTIONS
 
     if isinstance(value, str):
         if value not in EFFICIENCY_FUNCTIONS:
@@ -379,7 +377,7 @@ def _check_part_targets(prefix: str, part: DetectorPart, form_factor: str) -> No
 
     ``prefix``: "detector" (single material) or "detector.parts[i]".
     """
-    from ..nuclei import MATERIALS, has_radius, material_composition
+    from ..physics.nuclei import MATERIALS, has_radius, material_composition
 
     if part.material not in MATERIALS:
         raise SpecError(f"{prefix}.material: unknown material {part.material!r}; "
@@ -490,7 +488,7 @@ def _check_standard_detector(det: DetectorSpec) -> None:
 
 
 def _check_gas_tpc(det: GasTPCDetectorSpec) -> None:
-    from ..nuclei import material_composition
+    from ..physics.nuclei import material_composition
 
     for name in ("volume_m3", "pressure_torr", "reference_pressure_torr", "density_coefficient",
                  "window_max_kev"):
@@ -514,7 +512,7 @@ def _check_gas_tpc(det: GasTPCDetectorSpec) -> None:
 
 def _check_electron_detector(det: ElectronDetectorSpec, source) -> None:
     """Geometry, target, binning; the bins must start below the kinematic end point."""
-    from ..cross_sections import electron_max_recoil_mev
+    from ..physics.cross_sections import electron_max_recoil_mev
 
     for name in ("density_g_cm3", "atomic_number", "molar_mass_g_mol", "height_m", "diameter_m",
                  "source_distance_m", "bin_width_kev", "n_bins"):
@@ -534,8 +532,8 @@ def _check_electron_detector(det: ElectronDetectorSpec, source) -> None:
 
 
 def _check_common_detector(det) -> None:
-    from ..form_factors import FORM_FACTORS
-    from ..nuclei import MATERIALS
+    from ..physics.form_factors import FORM_FACTORS
+    from ..physics.nuclei import MATERIALS
 
     if det.exposure_years is not None:
         _positive("detector.exposure_years", det.exposure_years)
@@ -566,7 +564,7 @@ def _check_source(source) -> None:
             raise SpecError("source.live_days: only with source.protons_on_target "
                             "(with protons_per_year the live time is detector.exposure_years)")
     if source.kind == "radioactive":
-        from ..models import FLAVOURS
+        from ..physics.models import FLAVOURS
 
         if len(source.line_energies_kev) != len(source.line_fractions):
             raise SpecError(f"source.line_fractions: need one fraction per line of source.line_energies_kev "
@@ -581,7 +579,7 @@ def _check_source(source) -> None:
         if source.flavour not in FLAVOURS:
             raise SpecError(f"source.flavour: unknown flavour {source.flavour!r}; allowed: {list(FLAVOURS)}")
     if source.kind == "reactor":
-        from ..fluxes import REACTOR_JOIN_MEV, _fractions_key
+        from ..physics.fluxes import REACTOR_JOIN_MEV, _fractions_key
 
         if source.fission_fractions:
             try:
@@ -618,7 +616,7 @@ def _check_exposure(source, det) -> None:
 def live_days_of(source, det) -> float | None:
     """Live time [days] of the exposure: reactor exposure_days, pion-DAR live_days
     (with protons_on_target) or detector.exposure_years x 365.25; None if unknown."""
-    from ..constants import DAYS_PER_YEAR
+    from ..physics.constants import DAYS_PER_YEAR
 
     if source.kind in ("reactor", "radioactive"):
         return source.exposure_days

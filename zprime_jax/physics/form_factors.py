@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .constants import HBARC_MEV_FM
+from ..physics.constants import HBARC_MEV_FM
 
 HELM_SKIN_FM = 0.9  # Helm surface thickness s [fm] (Lewin & Smith 1996; paper eq. 2.6)
 

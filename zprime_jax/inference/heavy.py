@@ -44,11 +44,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import electron
-from .constants import M_Z_MEV, MEV_PER_GEV
-from .electron import ElectronKernel
-from .models import HeavyZPrime
-from .rates import RateKernel
+from ..kernels import electron
+from ..kernels.electron import ElectronKernel
+from ..kernels.rates import RateKernel
+from ..physics.constants import M_Z_MEV, MEV_PER_GEV
+from ..physics.models import HeavyZPrime
 
 CHI2_FORMS = ("coherent-2017", "projection", "projection-alt")     # total-count forms (CEvNS)
 PROJECTION_FORMS = ("projection", "projection-alt")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 import numpy as np
 
-from .constants import CM_PER_M, M_MUON_MEV, M_PION_CHARGED_MEV
+from ..physics.constants import CM_PER_M, M_MUON_MEV, M_PION_CHARGED_MEV
 
 
 @dataclass(frozen=True)
@@ -227,7 +227,7 @@ def sns_source(protons_on_target: float, distance_m: float,
 # (imports of this appended section; the module's top import block is left as is)
 import functools  # noqa: E402
 
-from .constants import SECONDS_PER_DAY  # noqa: E402
+from ..physics.constants import SECONDS_PER_DAY  # noqa: E402
 
 JOULE_PER_MEV = 1.602176634e-13      # exact (SI 2019)
 REACTOR_ISOTOPES = ("U235", "U238", "Pu239", "Pu241")
@@ -395,7 +395,7 @@ def reactor_source(thermal_power_mw: float, distance_m: float, exposure_days: fl
         (for MINER's research reactor: {"U235": 1.0}).
       e_max_mev: upper end of the spectrum [MeV] (default 10).
     """
-    from .models import FLAVOURS
+    from ..physics.models import FLAVOURS
 
     for label, value in (("thermal_power_mw", thermal_power_mw), ("distance_m", distance_m),
                          ("exposure_days", exposure_days)):
@@ -441,7 +441,7 @@ def line_source_fluence_per_cm2(initial_activity_mci, exposure_days, mean_invers
     ``mean_inverse_square_m2`` is <1/r^2> over the fiducial volume [1/m^2]
     (eq. 20 for a cylinder: :func:`detectors.cylinder_mean_inverse_square_m2`).
     """
-    from .constants import SECONDS_PER_DAY
+    from ..physics.constants import SECONDS_PER_DAY
 
     activity = time_averaged_activity(initial_activity_mci, exposure_days, mean_life_days)
     per_m2 = flux_per_mci_at_1m * mean_inverse_square_m2 * activity * exposure_days * SECONDS_PER_DAY

@@ -39,11 +39,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import stats
-from .models import LightZPrime
-from .rates import counts_coupling_polynomial
-from .sharding import sharded_map
-from .stats import delta_chi2, delta_chi2_from_signals
+from ..inference.sharding import sharded_map
+from ..kernels.rates import counts_coupling_polynomial
+from ..likelihood import stats
+from ..likelihood.stats import delta_chi2, delta_chi2_from_signals
+from ..physics.models import LightZPrime
 
 CL90_1DOF = 2.705543454095404  # chi^2_1 quantile at 90% (one parameter at fixed mass)
 WARM_PASSES = 12         # max passes per point along a row (warm start; early exit); unconverged points are refined

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .constants import AMU_MEV, AVOGADRO, M_ELECTRON_MEV
+from ..physics.constants import AMU_MEV, AVOGADRO, M_ELECTRON_MEV
 
 
 @dataclass(frozen=True)

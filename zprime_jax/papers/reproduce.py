@@ -266,8 +266,8 @@ class _Context:
         return self.cache[key]
 
     def kernel(self, name: str, **overrides):
-        from .experiments import load_experiment
-        from .rates import build_kernel
+        from ..kernels.rates import build_kernel
+        from ..spec import load_experiment
 
         return self.cached(("kernel", name, tuple(sorted(overrides.items()))),
                            lambda: build_kernel(load_experiment(name, **overrides)))
@@ -342,8 +342,8 @@ def _band(rows):
 
 def light_fig1(ctx: _Context) -> dict:
     """SM CEvNS events in nuBDX-DRIFT versus pressure (7 years), carbon and sulfur parts, no recoil cut."""
-    from . import pressure
-    from .experiments import load_experiment
+    from ..design import pressure
+    from ..spec import load_experiment
 
     # Fig. 1 has no cut on the maximum recoil energy: 100 MeV stands in for none (as `pressure-scan
     # --no-window-cut`; the Helm form factor makes recoils above a few MeV negligible).
@@ -388,8 +388,9 @@ def _light_contour(ctx: _Context, name: str, model_name: str, pressure_torr: flo
     strip included (a grid would need ~10^3 couplings per decade to resolve it).
     """
     def make():
-        from . import contours, stats
-        from .models import get_model
+        from ..inference import contours
+        from ..likelihood import stats
+        from ..physics.models import get_model
 
         overrides = {} if pressure_torr is None else {"pressure_torr": float(pressure_torr)}
         kernel = ctx.kernel(name, **overrides)
@@ -475,8 +476,8 @@ def light_fig5(ctx: _Context) -> dict:
 
 def _heavy_measurements(ctx: _Context, names, form: str | None = None):
     """heavy.measurement of each experiment (``form`` applies to the CEvNS ones; None: the preset's own)."""
-    from . import heavy
-    from .electron import ElectronKernel
+    from ..inference import heavy
+    from ..kernels.electron import ElectronKernel
 
     def one(n):
         k = ctx.kernel(n)
@@ -489,8 +490,8 @@ def _mass_limit(ctx: _Context, names, model_name: str, cos_beta: float = 0.0, fo
                 sigma: float | None = None, luminosity: float | None = None) -> dict:
     """heavy.mass_limit of the experiments (chi^2 summed), cached."""
     def make():
-        from . import heavy
-        from .models import get_model
+        from ..inference import heavy
+        from ..physics.models import get_model
 
         ms = _heavy_measurements(ctx, names, form)
         if sigma is not None:

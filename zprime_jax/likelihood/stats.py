@@ -490,7 +490,7 @@ jax.tree_util.register_dataclass(Measurement, data_fields=["kernel", "data", "ch
 
 def profile_measurement(params, measurement: Measurement, model) -> Profile:
     """Profiled eq. 4.1 of one experiment at the model parameters ``params``."""
-    from .rates import expected_counts
+    from ..kernels.rates import expected_counts
 
     k = measurement.kernel
     signal = expected_counts(params, k, model)
@@ -499,7 +499,7 @@ def profile_measurement(params, measurement: Measurement, model) -> Profile:
 
 @partial(jax.jit, static_argnums=1)
 def _asimov_arrays(kernel, sm_model):
-    from .rates import expected_counts
+    from ..kernels.rates import expected_counts
 
     sm = expected_counts(None, kernel, sm_model)
     data = asimov_data(sm, kernel.background)
@@ -509,7 +509,7 @@ def _asimov_arrays(kernel, sm_model):
 
 def asimov_measurement(kernel, sm_model=None) -> Measurement:
     """The Asimov measurement of an experiment: data = SM signal + background."""
-    from .models import MODELS
+    from ..physics.models import MODELS
 
     sm_model = MODELS["sm"] if sm_model is None else sm_model
     data, chi2_ref = _asimov_arrays(kernel, sm_model)
@@ -547,7 +547,7 @@ def delta_chi2(params, measurements, model, profile: str = "robust"):
     Returns (delta_chi2, all_converged) -- both scalars (jit/vmap friendly).
     ``profile``: as in :func:`delta_chi2_from_signals`.
     """
-    from .rates import expected_counts
+    from ..kernels.rates import expected_counts
 
     signals = [expected_counts(params, m.kernel, model) for m in measurements]
     return delta_chi2_from_signals(signals, measurements, profile)

@@ -77,7 +77,7 @@ def _experiments(names: list[str] | None) -> list[str]:
 
 def _load(name: str, pressure_torr: float | None = None, **overrides):
     """Load a preset/spec; ``pressure_torr`` applies to gas-TPC detectors only."""
-    from .experiments import load_experiment
+    from ..spec import load_experiment
 
     spec = load_experiment(name, **overrides)
     if pressure_torr is not None and spec.detector.kind == "gas-tpc":
@@ -96,7 +96,7 @@ def _check_pressure_used(args, specs) -> None:
 def _model(args):
     from dataclasses import replace
 
-    from .models import get_model
+    from ..physics.models import get_model
 
     model = get_model(args.model, getattr(args, "sin2w", None))
     reading = getattr(args, "lr_electron_reading", None)
@@ -122,7 +122,7 @@ def _cos_beta(args):
 
 
 def _params(args, model):
-    from .models import HEAVY_MODELS, HeavyZPrime, LightZPrime
+    from ..physics.models import HEAVY_MODELS, HeavyZPrime, LightZPrime
 
     if model.name == "sm":
         return None
@@ -143,7 +143,7 @@ def _params(args, model):
 
 
 def cmd_experiments(args):
-    from .experiments import list_experiments
+    from ..spec import list_experiments
 
     exps = list_experiments()
     if not args.json:
@@ -157,8 +157,8 @@ def cmd_rates(args):
 
     import numpy as np
 
-    from .models import MODELS
-    from .rates import build_kernel, expected_counts
+    from ..kernels.rates import build_kernel, expected_counts
+    from ..physics.models import MODELS
 
     model = _model(args)
     params = _params(args, model)
@@ -186,7 +186,7 @@ def cmd_rates(args):
         "by_flavour": {f: float(per[i].sum()) for i, f in enumerate(kernel.flavours)},
     }
     if args.out:
-        from .plotting import spectrum_figure
+        from ..plotting import spectrum_figure
 
         folder = Path(args.out)
         folder.mkdir(parents=True, exist_ok=True)
@@ -214,11 +214,12 @@ def _write_csv(path: Path, header: list[str], rows) -> str:
 def cmd_sensitivity(args):
     import numpy as np
 
-    from . import scan, stats
-    from .rates import build_kernel
+    from ..inference import scan
+    from ..kernels.rates import build_kernel
+    from ..likelihood import stats
 
     model = _model(args)
-    from .models import LIGHT_MODELS
+    from ..physics.models import LIGHT_MODELS
 
     if model.name not in LIGHT_MODELS:
         raise UsageError(f"--model: sensitivity takes a light Z' model {LIGHT_MODELS}; "
@@ -241,7 +242,7 @@ def cmd_sensitivity(args):
     kernels = {n: build_kernel(s) for n, s in specs.items()}
     fit = None
     if args.data:
-        from . import observed
+        from ..likelihood import observed
 
         if len(args.data) != len(names):
             raise UsageError(f"--data: give one file per --experiment ({len(names)}: {', '.join(names)}), "
@@ -276,7 +277,7 @@ def cmd_sensitivity(args):
 
     traced = None
     if args.method == "trace":
-        from . import contours
+        from ..inference import contours
 
         m_range = _pair(args.mass_range_mev, "--mass-range-mev") if args.mass_range_mev else \
             (min(masses), max(masses)) if len(masses) > 1 and min(masses) < max(masses) else (1.0, 1e3)
@@ -308,7 +309,7 @@ def cmd_sensitivity(args):
                        "decided_fraction": float(np.mean(g.decided)), "devices": g.devices}
 
     if args.out is not None:
-        from .plotting import sensitivity_figure
+        from ..plotting import sensitivity_figure
 
         folder = Path(args.out)
         folder.mkdir(parents=True, exist_ok=True)
@@ -350,8 +351,8 @@ def cmd_sensitivity(args):
 
 
 def cmd_posterior(args):
-    from . import inference
-    from .models import LIGHT_MODELS
+    from ..inference import posterior as inference
+    from ..physics.models import LIGHT_MODELS
 
     model = _model(args)
     if model.name not in LIGHT_MODELS:
@@ -366,7 +367,7 @@ def cmd_posterior(args):
     nue = [s.name for s in specs if s.detector.kind == "electron-scattering"]
     if nue:
         raise UsageError(f"--experiment: {', '.join(nue)}: the posterior mode covers light mediators in CEvNS")
-    from .rates import build_kernel
+    from ..kernels.rates import build_kernel
 
     result = inference.run_posterior(
         [build_kernel(s) for s in specs], model, data=list(args.data) if args.data else None,
@@ -389,7 +390,7 @@ def cmd_posterior(args):
 
 
 def cmd_optimize_pressure(args):
-    from .pressure import optimize_pressure
+    from ..design.pressure import optimize_pressure
 
     spec = _load(args.experiment)
     if spec.detector.kind != "gas-tpc":
@@ -421,7 +422,7 @@ def cmd_optimize_pressure(args):
 def cmd_pressure_scan(args):
     import numpy as np
 
-    from .pressure import pressure_scan
+    from ..design.pressure import pressure_scan
 
     overrides = {"window_max_kev": NO_WINDOW_CUT_KEV} if args.no_window_cut else {}
     spec = _load(args.experiment, **overrides)
@@ -437,7 +438,7 @@ def cmd_pressure_scan(args):
            "crossover_torr": res["crossover_torr"], "max_torr": res["max_torr"],
            "max_sm_events": float(res["total"].max())}
     if args.out:
-        from .plotting import pressure_figure
+        from ..plotting import pressure_figure
 
         folder = Path(args.out)
         folder.mkdir(parents=True, exist_ok=True)
@@ -454,9 +455,9 @@ def cmd_pressure_scan(args):
 
 def _heavy_setup(args):
     """Model, cos beta, experiment names and their measurements for heavy-Z' commands."""
-    from . import heavy
-    from .models import HEAVY_MODELS
-    from .rates import build_kernel
+    from ..inference import heavy
+    from ..kernels.rates import build_kernel
+    from ..physics.models import HEAVY_MODELS
 
     model = _model(args)
     if model.name not in HEAVY_MODELS:
@@ -488,7 +489,7 @@ def _heavy_setup(args):
 
 
 def cmd_mass_limit(args):
-    from . import heavy
+    from ..inference import heavy
 
     model, cb, names, ms, level, mass_range = _heavy_setup(args)
     res = heavy.mass_limit(tuple(ms.values()), model, cb, level=level, mass_range_gev=mass_range)
@@ -502,7 +503,7 @@ def cmd_mass_limit(args):
         per = {n: heavy.mass_limit((m,), model, cb, level=level, mass_range_gev=mass_range) for n, m in ms.items()}
         out["per_experiment"] = {n: r["mass_limit_gev"] for n, r in per.items()}
     if args.out:
-        from .plotting import mass_profile_figure
+        from ..plotting import mass_profile_figure
 
         folder = Path(args.out)
         folder.mkdir(parents=True, exist_ok=True)
@@ -523,7 +524,7 @@ def cmd_mass_limit(args):
 
 
 def cmd_limit_scan(args):
-    from . import heavy
+    from ..inference import heavy
 
     model, cb, names, ms, level, mass_range = _heavy_setup(args)
     values = _float_list(args.values, "--values")
@@ -546,7 +547,7 @@ def cmd_limit_scan(args):
     out = {"model": model.name, "parameter": args.parameter, "values": values, "mass_limit_gev": limits,
            "cl": args.cl, "delta_chi2": level}
     if args.out:
-        from .plotting import limit_scan_figure
+        from ..plotting import limit_scan_figure
 
         folder = Path(args.out)
         folder.mkdir(parents=True, exist_ok=True)
@@ -567,8 +568,8 @@ def cmd_e6_plane(args):
     import jax.numpy as jnp
     import numpy as np
 
-    from . import heavy
-    from .models import get_model
+    from ..inference import heavy
+    from ..physics.models import get_model
 
     args.model = "e6"
     args.plane = True
@@ -600,7 +601,7 @@ def cmd_e6_plane(args):
     else:
         out["mass_limit_gev"] = next(iter(per.values()))
     if args.out:
-        from .plotting import e6_plane_figure
+        from ..plotting import e6_plane_figure
 
         folder = Path(args.out)
         folder.mkdir(parents=True, exist_ok=True)
@@ -620,7 +621,7 @@ def _e6_plane_traced(args, groups: dict, names, level: float, mass_range) -> dic
     """e6-plane --method trace: the Delta chi^2 = level contour of each group by level-set tracing."""
     import numpy as np
 
-    from . import contours
+    from ..inference import contours
 
     traces = {label: contours.trace_e6_plane(group, mass_range_gev=mass_range, level=level)
               for label, group in groups.items()}
@@ -635,7 +636,7 @@ def _e6_plane_traced(args, groups: dict, names, level: float, mass_range) -> dic
               for label, t in traces.items()}
     out["mass_limit_gev"] = limits if args.separate else next(iter(limits.values()))
     if args.out:
-        from .plotting import traced_plane_figure
+        from ..plotting import traced_plane_figure
 
         folder = Path(args.out)
         folder.mkdir(parents=True, exist_ok=True)
@@ -767,7 +768,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", help="folder for the samples (NPZ), the JSON summary and the plot")
     sp.set_defaults(func=cmd_posterior)
 
-    from . import reproduce
+    from ..papers import reproduce
 
     sp = sub.add_parser("reproduce", help="regenerate the papers' figures and the heavy-Z' Table III")
     common(sp)
@@ -847,11 +848,11 @@ def main(argv=None) -> int:
     except UsageError as err:
         print(f"zprime-jax: error: {err}", file=sys.stderr)
         return 2
-    from . import enable_x64
+    from .. import enable_x64
 
     enable_x64()
     _persistent_cache()
-    from .experiments import SpecError
+    from ..spec import SpecError
 
     try:
         out = args.func(args)
