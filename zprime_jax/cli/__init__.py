@@ -16,10 +16,8 @@ import sys
 from pathlib import Path
 from statistics import NormalDist
 
-ESS_DETECTORS = ("ess-csi", "ess-si", "ess-xe", "ess-ge", "ess-ar", "ess-c3f8")
-# Sec. 4.3 of the heavy-Z' paper: COHERENT CsI + CONNIE + 51Cr-LXe configuration C (Fig. 6).
-COMBINED_CEVNS_NUE = ("coherent-csi", "connie", "cr51-lxe-c")
-EXPERIMENT_GROUPS = {"ess-all": ESS_DETECTORS, "combined-cevns-nue": COMBINED_CEVNS_NUE}
+from ..spec.groups import ESS_DETECTORS, EXPERIMENT_GROUPS  # noqa: F401  (ESS_DETECTORS: tests, reproduce)
+
 # "No cut" on the recoil energy for Fig. 1: the Helm form factor makes recoils
 # above a few MeV negligible (F^2 < 1e-10 at 100 MeV for carbon), so 100 MeV
 # stands in for infinity.
