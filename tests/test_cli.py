@@ -6,11 +6,12 @@ import json
 import numpy as np
 import pytest
 
-from zprime_jax import cli
-from zprime_jax.inference import scan
+from zprime_jax import cli, config, likelihood
+from zprime_jax.errors import InputError, ZPrimeError
+from zprime_jax.inference import limits
 from zprime_jax.kernels.rates import build_kernel
-from zprime_jax.likelihood import stats
 from zprime_jax.physics.models import MODELS
+from zprime_jax.spec.groups import ESS_DETECTORS
 
 
 def run(capsys, *argv):
@@ -23,7 +24,7 @@ def test_experiments_lists_the_six_ess_detectors(capsys):
     code, out = run(capsys, "experiments", "--json")
     assert code == 0
     names = {e["name"] for e in out["experiments"]}
-    assert set(cli.ESS_DETECTORS) <= names
+    assert set(ESS_DETECTORS) <= names
     assert all(e["description"] for e in out["experiments"])
 
 
@@ -55,7 +56,7 @@ def test_sensitivity_json_matches_library(capsys):
     assert code == 0
     assert out["model"] == "b-l" and out["cl"] == 0.9
     assert out["delta_chi2"] == pytest.approx(2.7055434540954, rel=1e-12)   # chi2_1 90% quantile
-    ref = scan.coupling_limits((stats.asimov_measurement(build_kernel("ess-ar")),), MODELS["b-l"],
+    ref = limits.coupling_limits((likelihood.asimov_measurement(build_kernel("ess-ar")),), MODELS["b-l"],
                                [1.0, 100.0], progress=None)
     got = [r["coupling"] for r in out["limits"]]
     np.testing.assert_allclose(got, ref["coupling"], rtol=1e-12)   # same computation
@@ -90,7 +91,26 @@ def test_sensitivity_out_writes_plot_and_csv(capsys, tmp_path):
 def test_bad_input_names_the_field(capsys, argv, field):
     code, out = run(capsys, *argv, "--json")
     assert code == 2
+    assert set(out) == {"error", "field"}
     assert field in out["error"]
+    assert out["field"] is None or out["field"] in out["error"]
+
+
+def test_usage_error_is_an_input_error():
+    assert issubclass(cli.UsageError, InputError) and issubclass(cli.UsageError, ZPrimeError)
+    assert cli.UsageError("--grid: need at least 2 points").field == "--grid"
+
+
+def test_plain_value_error_is_a_user_error_for_now(capsys, monkeypatch):
+    """Transitional: a plain ValueError from the library still exits with status 2 and one JSON object."""
+    from zprime_jax.cli import rates
+
+    def fail(args):
+        raise ValueError("mass_mev: must be > 0, got -1")
+
+    monkeypatch.setattr(rates, "cmd_rates", fail)
+    code, out = run(capsys, "rates", "--experiment", "ess-csi", "--json")
+    assert code == 2 and out == {"error": "mass_mev: must be > 0, got -1", "field": "mass_mev"}
 
 
 def test_threshold_above_end_point_from_a_user_spec(capsys, tmp_path):
@@ -201,7 +221,7 @@ def test_sensitivity_with_observed_data(capsys, tmp_path):
     from zprime_jax.likelihood import observed
 
     k = build_kernel("ess-ar")
-    asimov = stats.asimov_measurement(k)
+    asimov = likelihood.asimov_measurement(k)
     path = observed.write_counts_csv(tmp_path / "ar.csv", np.asarray(asimov.data), k)
     code, out = run(capsys, "sensitivity", "--experiment", "ess-ar", "--model", "universal", "--masses-mev", "10",
                     "--data", str(path), "--json")
@@ -279,3 +299,27 @@ def test_cli_uses_one_host_device_per_core(tmp_path):
     proc = subprocess.run(argv, env={**env, "ZPRIME_JAX_HOST_DEVICES": "two"}, capture_output=True,
                           text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 2 and "ZPRIME_JAX_HOST_DEVICES" in proc.stderr
+    assert json.loads(proc.stdout)["field"] == "ZPRIME_JAX_HOST_DEVICES"      # --json: one JSON object
+
+
+def test_set_host_devices_leaves_a_started_backend_alone(monkeypatch):
+    """Once JAX's backend is up the device count is fixed: set_host_devices reports None and changes nothing."""
+    import jax
+
+    n = jax.device_count()                                   # starts the backend if nothing has yet
+    assert config.set_host_devices(n + 2) is None and jax.device_count() == n
+    for bad in (0, -1, 2.0, True):
+        with pytest.raises(InputError, match="positive integer"):
+            config.set_host_devices(bad)
+    monkeypatch.setenv("ZPRIME_JAX_HOST_DEVICES", "0")
+    with pytest.raises(InputError, match="ZPRIME_JAX_HOST_DEVICES") as err:
+        config.set_host_devices()
+    assert err.value.field == "ZPRIME_JAX_HOST_DEVICES"
+
+
+def test_empty_cache_dir_disables_the_compilation_cache(monkeypatch):
+    import jax
+
+    before = jax.config.jax_compilation_cache_dir
+    monkeypatch.setenv("ZPRIME_JAX_CACHE_DIR", "")
+    assert config.enable_compilation_cache() is None and jax.config.jax_compilation_cache_dir == before

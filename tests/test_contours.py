@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import zprime_jax
-from zprime_jax.inference import contours, heavy, scan
+from zprime_jax import likelihood
+from zprime_jax.inference import contours, heavy, level_set, limits
 from zprime_jax.kernels.rates import build_kernel
-from zprime_jax.likelihood import stats
 from zprime_jax.physics.models import LightZPrime, get_model
 
 zprime_jax.enable_x64()
@@ -33,7 +33,7 @@ def shoelace(p):
 
 
 def test_ellipse_closed_on_curve_and_area():
-    res = contours.trace_level_set(ellipse, 1.0, (-2.0, 2.0), (-1.5, 1.5), max_angle=0.05, target_angle=0.01)
+    res = level_set.trace_level_set(ellipse, 1.0, (-2.0, 2.0), (-1.5, 1.5), max_angle=0.05, target_angle=0.01)
     assert res.n_branches == 1
     br = res.branches[0]
     assert br.closed and br.ends == ("closed", "closed")
@@ -49,7 +49,7 @@ def test_ellipse_closed_on_curve_and_area():
 
 
 def test_two_islands_and_an_open_curve():
-    res = contours.trace_level_set(islands_and_line, 0.5, (-2.0, 2.0), (-1.0, 2.0))
+    res = level_set.trace_level_set(islands_and_line, 0.5, (-2.0, 2.0), (-1.0, 2.0))
     assert res.n_branches == 3
     closed = [b for b in res.branches if b.closed]
     open_ = [b for b in res.branches if not b.closed]
@@ -72,17 +72,17 @@ def test_no_recompilation_across_steps_and_calls():
         traces.append(1)                       # runs only while JAX traces f
         return ellipse(x, y)
 
-    before = contours._step._cache_size()
-    first = contours.trace_level_set(counted, 1.0, (-2.0, 2.0), (-1.5, 1.5))
+    before = level_set._step._cache_size()
+    first = level_set.trace_level_set(counted, 1.0, (-2.0, 2.0), (-1.5, 1.5))
     assert first.n_steps > 50                  # many steps ...
-    assert contours._step._cache_size() == before + 1          # ... one compilation of the step
+    assert level_set._step._cache_size() == before + 1          # ... one compilation of the step
     n_traces = len(traces)
-    sizes = (contours._ray_values._cache_size(), contours._bisect._cache_size(), contours._step._cache_size())
-    second = contours.trace_level_set(counted, 0.7, (-2.0, 2.0), (-1.5, 1.5))   # new level, same shapes
+    sizes = (level_set._ray_values._cache_size(), level_set._bisect._cache_size(), level_set._step._cache_size())
+    second = level_set.trace_level_set(counted, 0.7, (-2.0, 2.0), (-1.5, 1.5))   # new level, same shapes
     assert second.n_steps > 50
     assert len(traces) == n_traces
-    assert (contours._ray_values._cache_size(), contours._bisect._cache_size(),
-            contours._step._cache_size()) == sizes
+    assert (level_set._ray_values._cache_size(), level_set._bisect._cache_size(),
+            level_set._step._cache_size()) == sizes
 
 
 @pytest.mark.parametrize("kwargs, name", [
@@ -99,7 +99,7 @@ def test_no_recompilation_across_steps_and_calls():
 def test_bad_input_names_the_argument(kwargs, name):
     args = {"f": ellipse, "level": 1.0, "x_range": (-2.0, 2.0), "y_range": (-1.5, 1.5)} | kwargs
     with pytest.raises(ValueError, match=name):
-        contours.trace_level_set(**args)
+        level_set.trace_level_set(**args)
 
 
 def test_bad_physics_input_names_the_argument():
@@ -118,7 +118,7 @@ def test_bad_physics_input_names_the_argument():
 @jax.jit
 def _light_dchi2(masses, couplings, measurements):
     model = get_model("universal")
-    return jax.vmap(lambda m, g: stats.delta_chi2(LightZPrime(m, g), measurements, model)[0])(masses, couplings)
+    return jax.vmap(lambda m, g: likelihood.delta_chi2(LightZPrime(m, g), measurements, model)[0])(masses, couplings)
 
 
 def _bisect_log(fn, lo, hi, level, iterations=40):
@@ -132,7 +132,7 @@ def _bisect_log(fn, lo, hi, level, iterations=40):
 
 
 def test_light_trace_matches_bisection_in_coupling():
-    ms = (stats.asimov_measurement(build_kernel("ess-ar")),)
+    ms = (likelihood.asimov_measurement(build_kernel("ess-ar")),)
     res = contours.trace_sensitivity(ms, get_model("universal"), mass_range_mev=(1.0, 1.0e3),
                                      coupling_range=(1e-6, 1e-2))
     # ess-ar (one total-rate bin): the first crossing and the two edges of the thin blind-spot
@@ -160,8 +160,8 @@ def test_light_trace_matches_bisection_in_coupling():
     # (the accuracy target; the chord between traced points deviates from the curve by < 0.2%)
     masses = np.array([1.5, 10.0, 100.0, 700.0])
     first = np.array([c.min() for c in res.crossings(masses)])
-    limits = scan.coupling_limits(ms, get_model("universal"), masses, coupling_range=(1e-6, 1e-2), progress=None)
-    np.testing.assert_allclose(first, limits["coupling"], rtol=0.005)
+    lim = limits.coupling_limits(ms, get_model("universal"), masses, coupling_range=(1e-6, 1e-2), progress=None)
+    np.testing.assert_allclose(first, lim["coupling"], rtol=0.005)
 
 
 def test_e6_plane_matches_bisection_in_mass():

@@ -9,6 +9,7 @@ import pytest
 from scipy.integrate import quad
 
 import zprime_jax
+from zprime_jax import likelihood
 from zprime_jax.design import pressure
 from zprime_jax.kernels import detectors
 from zprime_jax.kernels.rates import build_gas_tpc_kernel, build_kernel, expected_counts
@@ -143,8 +144,7 @@ def test_limit_implicit_gradient_matches_finite_difference(spec):
     assert grad == pytest.approx(fd, rel=1e-4)
     # the limit sits on the level
     k = build_gas_tpc_kernel(spec, 60.0)
-    from zprime_jax.likelihood import stats
-    d = stats.delta_chi2(LightZPrime(10.0, g(jnp.asarray(60.0))), (stats.asimov_measurement(k),), model)[0]
+    d = likelihood.delta_chi2(LightZPrime(10.0, g(jnp.asarray(60.0))), (likelihood.asimov_measurement(k),), model)[0]
     assert float(d) == pytest.approx(2.7055434540954, abs=1e-6)
 
 

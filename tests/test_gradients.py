@@ -38,7 +38,8 @@ def test_scaling_laws_of_a_single_bin():
     """
     k = build_kernel("ess-c3f8")
     model = MODELS["universal"]
-    stat = gradients.limit_input_gradients(dataclasses.replace(k, sigma_signal=1e-4), model, 10.0)
+    stat = gradients.limit_input_gradients(
+        dataclasses.replace(k, statistics=dataclasses.replace(k.statistics, sigma_signal=1e-4)), model, 10.0)
     assert stat["dlog_g_dlog_exposure"] == pytest.approx(-0.25, rel=0.03)       # O(g^4) and Poisson corrections
     assert stat["dlog_g_dlog_background"] == pytest.approx(0.25 * 43.83 / (952.80 + 43.83), rel=0.1)
     syst = gradients.limit_input_gradients(k, model, 10.0)

@@ -27,7 +27,7 @@ from zprime_jax.kernels.rates import build_kernel, expected_counts, kinematic_en
 from zprime_jax.physics.models import get_model
 from zprime_jax.spec import SpecError, load_experiment, parse_spec
 
-PRESET_DIR = Path(__file__).resolve().parents[1] / "zprime_jax" / "experiments" / "presets"
+PRESET_DIR = Path(__file__).resolve().parents[1] / "zprime_jax" / "spec" / "presets"
 HEAVY_PRESETS = ("coherent-csi", "coherent-ge", "coherent-lar", "coherent-nai", "conus", "connie",
                  "miner", "texono", "red100", "ricochet", "nucleus")
 LIGHT_PRESETS = ("ess-csi", "ess-si", "ess-xe", "ess-ge", "ess-ar", "ess-c3f8", "nubdx-drift")

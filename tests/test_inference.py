@@ -14,10 +14,10 @@ import sys
 import numpy as np
 import pytest
 
+from zprime_jax import likelihood
 from zprime_jax.inference import posterior as inference
 from zprime_jax.inference import scan
 from zprime_jax.kernels.rates import expected_counts
-from zprime_jax.likelihood import stats
 from zprime_jax.physics.models import LightZPrime, get_model
 
 UNIVERSAL = get_model("universal")
@@ -41,7 +41,7 @@ def test_poisson_log_density_real_counts():
     for mu in (np.array([2.0, 11.0]), np.array([3.0, 9.0])):
         lp = float(inference.poisson_log_density(n, mu))
         const = float(inference.poisson_log_density(n, n))
-        np.testing.assert_allclose(lp - const, -0.5 * float(np.sum(stats.poisson_deviance(mu, n))), rtol=1e-12)
+        np.testing.assert_allclose(lp - const, -0.5 * float(np.sum(likelihood.poisson_deviance(mu, n))), rtol=1e-12)
 
 
 def test_credible_limits_slices():
@@ -138,7 +138,7 @@ def test_no_signal_credible_vs_frequentist(no_signal, ar):
     assert r["max_r_hat"] < 1.02
     # Quadrature of the (pull-profiled) posterior in log g at the slice centre.
     lg = np.linspace(-7.0, -2.0, 4001)
-    grid = scan.delta_chi2_grid((stats.asimov_measurement(ar),), UNIVERSAL, [centre], 10**lg, progress=None)
+    grid = scan.delta_chi2_grid((likelihood.asimov_measurement(ar),), UNIVERSAL, [centre], 10**lg, progress=None)
     p = np.exp(-0.5 * grid.delta_chi2[0])
     quad = 10 ** np.interp(0.9, np.cumsum(p) / p.sum(), lg)
     assert 1 / 1.5 < credible / quad < 1.5, (credible, quad)

@@ -6,9 +6,11 @@ import jax
 import numpy as np
 import pytest
 
-from zprime_jax.inference import scan
+from zprime_jax import likelihood
+from zprime_jax.inference import fit as fit_mod
+from zprime_jax.inference import limits, scan
 from zprime_jax.kernels.rates import expected_counts
-from zprime_jax.likelihood import observed, stats
+from zprime_jax.likelihood import observed
 from zprime_jax.physics.models import LightZPrime, get_model
 
 UNIVERSAL = get_model("universal")
@@ -21,7 +23,7 @@ def csi(kernels):
 
 @pytest.fixture(scope="module")
 def asimov_counts(csi):
-    return np.asarray(stats.asimov_measurement(csi).data)
+    return np.asarray(likelihood.asimov_measurement(csi).data)
 
 
 def test_round_trip_csv_and_json(tmp_path, csi, asimov_counts):
@@ -35,8 +37,8 @@ def test_round_trip_csv_and_json(tmp_path, csi, asimov_counts):
     for f in files:
         np.testing.assert_array_equal(observed.load_observed_counts(f, csi), asimov_counts, err_msg=str(f))
     # An observed measurement of Asimov data is the Asimov measurement (SM reference).
-    m = observed.observed_measurement(csi, observed.load_observed_counts(files[0], csi))
-    np.testing.assert_allclose(float(m.chi2_ref), float(stats.asimov_measurement(csi).chi2_ref), atol=1e-9)
+    m = likelihood.observed_measurement(csi, observed.load_observed_counts(files[0], csi))
+    np.testing.assert_allclose(float(m.chi2_ref), float(likelihood.asimov_measurement(csi).chi2_ref), atol=1e-9)
 
 
 def _bad(tmp_path, name, text):
@@ -101,15 +103,15 @@ def test_non_integer_counts_accepted_silently(tmp_path, csi, asimov_counts):
 
 
 def test_best_fit_of_asimov_is_the_sm(csi, asimov_counts):
-    m = observed.observed_measurement(csi, asimov_counts)
-    fit = observed.best_fit((m,), UNIVERSAL, progress=None)
+    m = likelihood.observed_measurement(csi, asimov_counts)
+    fit = fit_mod.best_fit((m,), UNIVERSAL, progress=None)
     assert fit["at_sm"] and fit["coupling"] == 0.0 and fit["mass_mev"] is None
     assert abs(fit["delta_chi2_sm"]) < 1e-6 and abs(fit["chi2_best"]) < 1e-6
     json.dumps(fit)                                              # JSON-friendly
     # Referenced to the best fit (= SM), the exclusion is the Asimov sensitivity.
-    ms = observed.reference_to_best_fit((m,), fit)
-    lim = scan.coupling_limits(ms, UNIVERSAL, [10.0], progress=None)["coupling"]
-    ref = scan.coupling_limits((stats.asimov_measurement(csi),), UNIVERSAL, [10.0], progress=None)["coupling"]
+    ms = fit_mod.reference_to_best_fit((m,), fit)
+    lim = limits.coupling_limits(ms, UNIVERSAL, [10.0], progress=None)["coupling"]
+    ref = limits.coupling_limits((likelihood.asimov_measurement(csi),), UNIVERSAL, [10.0], progress=None)["coupling"]
     np.testing.assert_allclose(lim, ref, rtol=1e-6)
 
 
@@ -118,7 +120,7 @@ def test_best_fit_recovers_injected_signal(tmp_path, csi):
     g_true = 2e-5
     counts = np.asarray(expected_counts(LightZPrime(10.0, g_true), csi, UNIVERSAL) + csi.background)
     path = observed.write_counts_csv(tmp_path / "signal.csv", counts, csi)
-    ms, fit = observed.observed_analysis([csi], [str(path)], UNIVERSAL, progress=None)
+    ms, fit = fit_mod.observed_analysis([csi], [str(path)], UNIVERSAL, progress=None)
     assert not fit["at_sm"] and fit["converged"] and not fit["at_boundary"]
     assert abs(fit["coupling"] / g_true - 1.0) < 0.03, fit
     assert abs(np.log10(fit["mass_mev"] / 10.0)) < 0.1, fit        # mass within 25%
@@ -126,7 +128,7 @@ def test_best_fit_recovers_injected_signal(tmp_path, csi):
     assert fit["delta_chi2_sm"] > 25.0, fit                         # measured: 89.5
     np.testing.assert_allclose(sum(fit["chi2_best_per_experiment"]), fit["chi2_best"])
     # Best-fit reference: Delta chi2 >= 0, ~0 at the truth, = Delta chi2_SM at vanishing coupling.
-    dchi2 = jax.jit(stats.delta_chi2, static_argnums=2)
+    dchi2 = jax.jit(likelihood.delta_chi2, static_argnums=2)
     d_true = float(dchi2(LightZPrime(10.0, g_true), ms, UNIVERSAL)[0])
     d_sm = float(dchi2(LightZPrime(10.0, 1e-9), ms, UNIVERSAL)[0])
     assert -1e-6 < d_true < 1e-3
@@ -136,19 +138,26 @@ def test_best_fit_recovers_injected_signal(tmp_path, csi):
 def test_best_fit_of_fluctuated_sm_data(csi, asimov_counts):
     """Poisson-fluctuated SM data: chi2_best <= chi2_SM, Delta chi2 >= 0 on a grid, finite limits."""
     counts = np.random.default_rng(1).poisson(asimov_counts).astype(float)
-    m = observed.observed_measurement(csi, counts)
-    fit = observed.best_fit((m,), UNIVERSAL, progress=None)
+    m = likelihood.observed_measurement(csi, counts)
+    fit = fit_mod.best_fit((m,), UNIVERSAL, progress=None)
     assert fit["chi2_best"] <= fit["chi2_sm"] + 1e-9 and fit["delta_chi2_sm"] >= 0.0
-    ms = observed.reference_to_best_fit((m,), fit)
+    ms = fit_mod.reference_to_best_fit((m,), fit)
     grid = scan.delta_chi2_grid(ms, UNIVERSAL, [3.0, 10.0, 30.0], np.logspace(-7, -3, 41), progress=None)
     assert grid.delta_chi2.min() > -1e-6
-    lim = scan.coupling_limits(ms, UNIVERSAL, [10.0], progress=None)
+    lim = limits.coupling_limits(ms, UNIVERSAL, [10.0], progress=None)
     assert np.isfinite(lim["coupling"][0]) and 1e-6 < lim["coupling"][0] < 1e-4
 
 
-def test_other_chi2_forms_rejected(csi):
+def test_observed_data_for_every_form(csi, asimov_counts):
+    """Observed data work with every likelihood form: here ESS-CsI read with eq. 22 (a projection)."""
     import dataclasses
 
-    k = dataclasses.replace(csi, chi2_form="projection")
-    with pytest.raises(ValueError, match="experiment: .*'projection'"):
-        observed.observed_measurement(k, np.ones(k.n_bins))
+    st = dataclasses.replace(csi.statistics, chi2="projection", sigma_stat=0.2, sigma_sys=0.2)
+    k = dataclasses.replace(csi, statistics=st)
+    m = likelihood.observed_measurement(k, asimov_counts - np.asarray(csi.background), UNIVERSAL)
+    assert m.likelihood.form == "projection" and not m.asimov
+    fit = fit_mod.best_fit((m,), UNIVERSAL, progress=None)
+    # the data are the SM prediction itself: the SM is the best fit, chi^2 = 0 there (closed form)
+    assert fit["at_sm"] and abs(fit["chi2_sm"]) < 1e-9
+    with pytest.raises(ValueError, match="counts"):
+        likelihood.observed_measurement(k, np.ones(k.n_bins + 1), UNIVERSAL)

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import zprime_jax
+from zprime_jax import likelihood
 from zprime_jax.inference import scan, sharding
 from zprime_jax.kernels.rates import build_kernel
-from zprime_jax.likelihood import stats
 from zprime_jax.physics.models import MODELS
 
 zprime_jax.enable_x64()
@@ -32,19 +32,20 @@ SCRIPT = textwrap.dedent("""
     import zprime_jax
     zprime_jax.enable_x64()
     from zprime_jax.inference import scan
-    from zprime_jax.likelihood import stats
+    from zprime_jax import likelihood
+    from zprime_jax.inference import limits
     from zprime_jax.physics.models import MODELS
     from zprime_jax.kernels.rates import build_kernel
 
     args = json.loads(sys.argv[1])
     assert jax.device_count() == 4, jax.devices()
-    ms = tuple(stats.asimov_measurement(build_kernel(n)) for n in ("ess-csi", "ess-ar"))
+    ms = tuple(likelihood.asimov_measurement(build_kernel(n)) for n in ("ess-csi", "ess-ar"))
     model = MODELS["universal"]
     out = {}
     for n_dev in (4, 1):
         g = scan.delta_chi2_grid(ms, model, args["masses"], args["couplings"], progress=None,
                                  devices=n_dev)
-        lim = scan.coupling_limits(ms, model, args["limit_masses"], chunk=2, progress=None, devices=n_dev)
+        lim = limits.coupling_limits(ms, model, args["limit_masses"], chunk=2, progress=None, devices=n_dev)
         out[str(n_dev)] = {"devices": g.devices, "grid": g.delta_chi2.tolist(), "lower": g.delta_chi2_lower.tolist(),
                            "converged": g.converged.tolist(), "limits": lim["coupling"].tolist(),
                            "limits_converged": lim["converged"].tolist()}
@@ -73,7 +74,7 @@ def test_four_devices_give_identical_results(four_devices):
 
 def test_subprocess_matches_this_process(four_devices):
     """The subprocess (4 host devices, run on 1) equals this process's default (1-device) run."""
-    ms = tuple(stats.asimov_measurement(build_kernel(n)) for n in ("ess-csi", "ess-ar"))
+    ms = tuple(likelihood.asimov_measurement(build_kernel(n)) for n in ("ess-csi", "ess-ar"))
     model = MODELS["universal"]
     g = scan.delta_chi2_grid(ms, model, MASSES, COUPLINGS, progress=None)
     assert np.array_equal(g.delta_chi2, np.asarray(four_devices["1"]["grid"]))   # bit for bit

@@ -9,8 +9,9 @@ from jax.test_util import check_grads
 from scipy.optimize import minimize
 
 import zprime_jax
+from zprime_jax import likelihood
 from zprime_jax.kernels.rates import build_kernel, expected_counts
-from zprime_jax.likelihood import stats
+from zprime_jax.likelihood import poisson
 from zprime_jax.physics.models import MODELS, LightZPrime
 
 zprime_jax.enable_x64()
@@ -18,12 +19,12 @@ zprime_jax.enable_x64()
 
 @pytest.fixture(scope="module")
 def xe():
-    return stats.asimov_measurement(build_kernel("ess-xe"))
+    return likelihood.asimov_measurement(build_kernel("ess-xe"))
 
 
 @pytest.fixture(scope="module")
 def ar():
-    return stats.asimov_measurement(build_kernel("ess-ar"))
+    return likelihood.asimov_measurement(build_kernel("ess-ar"))
 
 
 def test_poisson_deviance_closed_form():
@@ -31,8 +32,8 @@ def test_poisson_deviance_closed_form():
     n = jnp.array([1.0, 2.0, 0.0, 7.0])
     expected = 2 * (mu - n + np.where(n > 0, n * np.log(np.where(n > 0, n, 1) / mu), 0.0))
     # exact arithmetic identity: only rounding differences allowed
-    np.testing.assert_allclose(stats.poisson_deviance(mu, n), expected, rtol=1e-14)
-    assert float(stats.poisson_deviance(jnp.array(4.0), jnp.array(4.0))) == 0.0
+    np.testing.assert_allclose(likelihood.poisson_deviance(mu, n), expected, rtol=1e-14)
+    assert float(likelihood.poisson_deviance(jnp.array(4.0), jnp.array(4.0))) == 0.0
 
 
 def _scipy_profile(signal, background, data, ss, sb):
@@ -54,45 +55,46 @@ def test_profile_matches_scipy_minimize(scale):
     signal0 = rng.uniform(50, 500, size=12)
     background = rng.uniform(100, 1000, size=12)
     data = signal0 + background
-    prof = stats.profile_pulls(jnp.asarray(scale * signal0), jnp.asarray(background),
+    prof = likelihood.profile_pulls(jnp.asarray(scale * signal0), jnp.asarray(background),
                                jnp.asarray(data), 0.1, 0.01)
     ref, xi = _scipy_profile(scale * signal0, background, data, 0.1, 0.01)
     assert bool(prof.converged)
     # Nelder-Mead with 1e-12 tolerances reaches the minimum to ~1e-9 absolute
     assert abs(float(prof.chi2) - ref) < 1e-7 * max(1.0, ref)
-    np.testing.assert_allclose(prof.xi, xi, rtol=1e-5)  # minimiser location: sqrt of chi2 precision
+    np.testing.assert_allclose(prof.nuisances, xi, rtol=1e-5)  # minimiser location: sqrt of chi2 precision
 
 
 def test_asimov_minimum_is_zero_at_truth(xe):
     k = xe.kernel
     sm = expected_counts(None, k, MODELS["sm"])
-    prof = stats.profile_pulls(sm, k.background, xe.data, k.sigma_signal, k.sigma_background)
+    f = xe.likelihood
+    prof = likelihood.profile_pulls(sm, f.background, xe.data, f.sigma_signal, f.sigma_background)
     # Zero up to rounding: each bin's mu - n + n ln(n/mu) cancels to ~eps * n,
     # with n ~ 4e4 counts per bin and 15 bins -> ~1e-10 at most.
     assert abs(float(prof.chi2)) < 1e-9
-    np.testing.assert_allclose(prof.xi, [1.0, 1.0], atol=1e-9)
+    np.testing.assert_allclose(prof.nuisances, [1.0, 1.0], atol=1e-9)
     assert abs(float(xe.chi2_ref)) < 1e-9
 
 
 def test_profile_converges_everywhere(xe):
     gs = jnp.array([0.0, 1e-6, 1e-5, 3e-4, 1e-3, 1e-2, 0.3])
-    prof = jax.jit(jax.vmap(lambda g: stats.profile_measurement(
-        LightZPrime(10.0, g), xe, MODELS["lmu-ltau"])))(gs)
+    prof = jax.jit(jax.vmap(lambda g: xe.likelihood.profile(
+        expected_counts(LightZPrime(10.0, g), xe.kernel, MODELS["lmu-ltau"]), xe.data)))(gs)
     assert bool(jnp.all(prof.converged)), prof.decrement
     assert bool(jnp.all(prof.chi2 >= -1e-9))   # chi2_min >= chi2 at truth (Asimov), up to rounding
 
 
 def test_delta_chi2_monotone_below_first_crossing(ar):
     gs = np.logspace(-7, -5.3, 12)
-    d = jax.jit(jax.vmap(lambda g: stats.delta_chi2(LightZPrime(50.0, g), (ar,), MODELS["universal"])[0]))(gs)
+    d = jax.jit(jax.vmap(lambda g: likelihood.delta_chi2(LightZPrime(50.0, g), (ar,), MODELS["universal"])[0]))(gs)
     assert np.all(np.diff(np.asarray(d)) > 0)    # destructive interference grows with g here
 
 
 def test_combination_is_sum(xe, ar):
     p = LightZPrime(20.0, 2e-5)
     model = MODELS["b-l"]
-    total, conv = stats.delta_chi2(p, (xe, ar), model)
-    parts = stats.delta_chi2(p, (xe,), model)[0] + stats.delta_chi2(p, (ar,), model)[0]
+    total, conv = likelihood.delta_chi2(p, (xe, ar), model)
+    parts = likelihood.delta_chi2(p, (xe,), model)[0] + likelihood.delta_chi2(p, (ar,), model)[0]
     assert bool(conv)
     np.testing.assert_allclose(total, parts, rtol=1e-12)   # same arithmetic, summed
 
@@ -103,7 +105,7 @@ def test_chi2_check_grads():
     n = s + b + 3.0
 
     def f(xi, s):
-        return stats.chi2_with_pulls(xi, s, b, n, 0.1, 0.01)
+        return poisson.chi2_with_pulls(xi, s, b, n, 0.1, 0.01)
 
     # second order: the xi_B curvature is 2/sigma_B^2 = 2e4, so the central-difference
     # error of the second derivative is ~1e-5 relative; allow 1e-4
@@ -114,11 +116,11 @@ def test_profiled_delta_chi2_gradients(ar):
     model = MODELS["universal"]
 
     def f(log_g, log_m):
-        return stats.delta_chi2(LightZPrime(10.0**log_m, 10.0**log_g), (ar,), model)[0]
+        return likelihood.delta_chi2(LightZPrime(10.0**log_m, 10.0**log_g), (ar,), model)[0]
 
     # reverse mode through the unrolled Newton iterations; eps in log10 units
     check_grads(f, (-5.2, 1.3), order=1, modes=("rev",), eps=1e-4, atol=1e-3, rtol=1e-3)
-    grad_g0 = jax.grad(lambda g: stats.delta_chi2(LightZPrime(10.0, g), (ar,), model)[0])(0.0)
+    grad_g0 = jax.grad(lambda g: likelihood.delta_chi2(LightZPrime(10.0, g), (ar,), model)[0])(0.0)
     assert np.isfinite(float(grad_g0)) and float(grad_g0) == 0.0   # Delta chi2 ~ g^4 at g = 0
 
 
@@ -128,7 +130,7 @@ def test_vmap_equals_loop_and_jit_equals_eager(ar):
     gs = np.array([1e-4, 5e-4, 2e-3])
 
     def f(m, g):
-        return stats.delta_chi2(LightZPrime(m, g), (ar,), model)[0]
+        return likelihood.delta_chi2(LightZPrime(m, g), (ar,), model)[0]
 
     batched = jax.vmap(f)(ms, gs)
     looped = [f(m, g) for m, g in zip(ms[:2], gs[:2])]
@@ -169,8 +171,8 @@ def _edge_cases():
 
 
 EDGE_CASES = _edge_cases()
-_robust_jit = jax.jit(stats.profile_pulls)
-_fast_jit = jax.jit(stats.profile_pulls_fast, static_argnames=("passes",))
+_robust_jit = jax.jit(likelihood.profile_pulls)
+_fast_jit = jax.jit(likelihood.profile_pulls_fast, static_argnames=("passes",))
 
 
 def _case(name):
@@ -188,7 +190,7 @@ def test_fast_profile_matches_robust(name):
     assert abs(float(fast.chi2) - float(robust.chi2)) < 3e-9 * max(1.0, abs(float(robust.chi2)))
     assert float(fast.chi2_lower) <= float(robust.chi2) + 1e-9 * max(1.0, abs(float(robust.chi2)))
     assert float(fast.chi2_lower) >= float(fast.chi2) - 1e-8 * max(1.0, abs(float(fast.chi2)))
-    assert int(fast.passes) <= stats.FAST_PASSES
+    assert int(fast.passes) <= poisson.FAST_PASSES
 
 
 @pytest.mark.parametrize("scale", [1.0, 1.4, 0.6, 3.0])
@@ -197,21 +199,21 @@ def test_fast_profile_matches_scipy_minimize(scale):
     signal0 = rng.uniform(50, 500, size=12)
     background = rng.uniform(100, 1000, size=12)
     data = signal0 + background
-    prof = stats.profile_pulls_fast(jnp.asarray(scale * signal0), jnp.asarray(background), jnp.asarray(data),
+    prof = likelihood.profile_pulls_fast(jnp.asarray(scale * signal0), jnp.asarray(background), jnp.asarray(data),
                                     0.1, 0.01)
     ref, xi = _scipy_profile(scale * signal0, background, data, 0.1, 0.01)
     assert bool(prof.converged)
     assert abs(float(prof.chi2) - ref) < 1e-7 * max(1.0, ref)
-    np.testing.assert_allclose(prof.xi, xi, rtol=1e-5)
+    np.testing.assert_allclose(prof.nuisances, xi, rtol=1e-5)
 
 
 def test_total_count_start_is_the_single_bin_profile():
     for s, b, n in ((1234.5, 345.6, 1345.6), (3.2e9, 12.0, 2400.0), (10.0, 50.0, 90.0)):
-        pd = stats.pull_data(jnp.array([b]), jnp.array([n]), 0.1, 0.01)
-        xs, xb = stats.total_count_start(jnp.asarray(s), pd)
+        pd = poisson.pull_data(jnp.array([b]), jnp.array([n]), 0.1, 0.01)
+        xs, xb = poisson.total_count_start(jnp.asarray(s), pd)
         robust = _robust_jit(jnp.array([s]), jnp.array([b]), jnp.array([n]), 0.1, 0.01)
         # the robust fit locates the minimiser to ~sqrt(chi^2 tolerance)
-        np.testing.assert_allclose([xs, xb], robust.xi, rtol=1e-6)
+        np.testing.assert_allclose([xs, xb], robust.nuisances, rtol=1e-6)
 
 
 def test_fast_lower_bound_brackets_the_minimum():
@@ -228,11 +230,11 @@ def test_fast_lower_bound_brackets_the_minimum():
 def test_fast_profile_vmaps_and_warm_starts():
     s, b, n, ss, sb = _case("shape")
     scales = jnp.array([0.01, 0.3, 1.0, 2.0])
-    batched = jax.jit(jax.vmap(lambda a: stats.profile_pulls_fast(a * s, b, n, ss, sb)))(scales)
+    batched = jax.jit(jax.vmap(lambda a: likelihood.profile_pulls_fast(a * s, b, n, ss, sb)))(scales)
     for i, a in enumerate(scales):
         single = _fast_jit(a * s, b, n, ss, sb)
         assert float(batched.chi2[i]) == pytest.approx(float(single.chi2), rel=1e-12, abs=1e-10)
-        warm = _fast_jit(a * s, b, n, ss, sb, start=single.xi * 1.001)
+        warm = _fast_jit(a * s, b, n, ss, sb, start=single.nuisances * 1.001)
         assert bool(warm.converged) and int(warm.passes) <= int(single.passes) + 1
         assert float(warm.chi2) == pytest.approx(float(single.chi2), rel=1e-10, abs=1e-9)
 
@@ -244,7 +246,7 @@ def test_fast_profile_gradients(xe):
     ms = (xe,)
 
     def f(log_g, log_m):
-        return stats.delta_chi2(LightZPrime(10.0**log_m, 10.0**log_g), ms, model, profile="fast")[0]
+        return likelihood.delta_chi2(LightZPrime(10.0**log_m, 10.0**log_g), ms, model, method="fast")[0]
 
     value = jax.jit(f)
     grad = jax.jit(jax.grad(f, argnums=(0, 1)))
@@ -265,10 +267,10 @@ def test_fast_profile_gradients(xe):
 def test_fast_delta_chi2_equals_robust(xe, ar):
     model = MODELS["lmu-ltau"]
     ms, gs = jnp.array([1.0, 10.0, 100.0, 1000.0]), jnp.array([1e-5, 3e-4, 2e-3, 3e-2])
-    f = jax.jit(jax.vmap(lambda m, g, p=None: stats.delta_chi2(LightZPrime(m, g), (xe, ar), model, profile="fast")))
-    r = jax.jit(jax.vmap(lambda m, g: stats.delta_chi2(LightZPrime(m, g), (xe, ar), model)))
+    f = jax.jit(jax.vmap(lambda m, g: likelihood.delta_chi2(LightZPrime(m, g), (xe, ar), model, method="fast")))
+    r = jax.jit(jax.vmap(lambda m, g: likelihood.delta_chi2(LightZPrime(m, g), (xe, ar), model)))
     (df, cf), (dr, cr) = f(ms, gs), r(ms, gs)
     assert bool(jnp.all(cf)) and bool(jnp.all(cr))
     np.testing.assert_allclose(df, dr, rtol=3e-9, atol=3e-9)
-    with pytest.raises(ValueError, match="profile"):
-        stats.delta_chi2(LightZPrime(1.0, 1e-4), (xe,), model, profile="newton")
+    with pytest.raises(ValueError, match="method"):
+        likelihood.delta_chi2(LightZPrime(1.0, 1e-4), (xe,), model, method="newton")

@@ -34,15 +34,16 @@ limits in tests/test_gradients.py)::
 
 from __future__ import annotations
 
-from dataclasses import replace
-from functools import partial
+from dataclasses import dataclass, replace
 
 import jax
 import jax.numpy as jnp
 
-from ..inference.scan import CL90_1DOF, coupling_limits
-from ..kernels.rates import RateKernel, counts_coupling_polynomial
-from ..likelihood.stats import asimov_measurement, profile_pulls
+from ..errors import InputError
+from ..inference.implicit import implicit_root
+from ..inference.limits import coupling_limits
+from ..kernels.rates import RateKernel, counts_polynomial
+from ..likelihood import CL90_1DOF, asimov_measurement, profile_signals
 
 
 def scaled_kernel(kernel: RateKernel, exposure=1.0, background=1.0, background_scales_with_exposure: bool = True):
@@ -52,45 +53,55 @@ def scaled_kernel(kernel: RateKernel, exposure=1.0, background=1.0, background_s
     return replace(kernel, weight=kernel.weight * exposure, background=bkg)
 
 
-@partial(jax.jit, static_argnums=(3, 4))
-def _delta_chi2(log_g, log_inputs, kernel, model, background_scales_with_exposure, mass_mev):
-    """Delta chi^2 of Asimov data at (m, g) for the kernel scaled by exp(log_inputs)."""
-    exposure, background = jnp.exp(log_inputs[0]), jnp.exp(log_inputs[1])
-    k = scaled_kernel(kernel, exposure, background, background_scales_with_exposure)
-    c = counts_coupling_polynomial(mass_mev, k, model)
-    g2 = (10.0 ** log_g) ** 2
-    signal = c[0] + g2 * (c[1] + g2 * c[2])
-    data = c[0] + k.background                                   # Asimov: SM + background
-    prof = profile_pulls(signal, k.background, data, k.sigma_signal, k.sigma_background)
-    return prof.chi2                                             # chi2_ref = 0 for Asimov data
+@dataclass(frozen=True)
+class _InputLevel:
+    """f(t, log inputs) = Delta chi^2(g = 10^t) - level of Asimov data for the scaled kernel (hashable)."""
+
+    kernel: RateKernel
+    model: object
+    mass_mev: float
+    level: float
+    background_scales_with_exposure: bool
+
+    def __hash__(self):                     # the kernel holds arrays: hash by identity (a static jit key)
+        return id(self)
+
+    def __call__(self, t, log_inputs):
+        exposure, background = jnp.exp(log_inputs[0]), jnp.exp(log_inputs[1])
+        k = scaled_kernel(self.kernel, exposure, background, self.background_scales_with_exposure)
+        c = counts_polynomial(k, self.model, self.mass_mev)
+        g2 = (10.0**t) ** 2
+        m = asimov_measurement(k, self.model)
+        return profile_signals([c[0] + g2 * (c[1] + g2 * c[2])], (m,))[0] - self.level
 
 
 def limit_input_gradients(kernel: RateKernel, model, mass_mev: float, level: float = CL90_1DOF,
                           background_scales_with_exposure: bool = True, coupling_range=(1e-8, 1.0)) -> dict:
     """The limit g*(m) of one experiment and its logarithmic derivatives in exposure and background.
 
+    The derivatives come from the implicit-limit rule (:func:`inference.implicit.implicit_root`).
     Returns a dict: ``coupling`` (g*), ``dlog_g_dlog_exposure`` and
     ``dlog_g_dlog_background`` (d ln g* / d ln E, d ln g* / d ln B: e.g. -0.25
     means a 1% larger exposure lowers the limit by 0.25%), ``dg_dexposure``
     and ``dg_dbackground`` (at E = B = 1), and ``slope`` (d Delta chi^2 / d
     log10 g at the limit, which must be > 0 at a first crossing from below).
-    Raises ValueError where there is no limit inside ``coupling_range``.
+    Raises InputError where there is no limit inside ``coupling_range``.
     """
-    lim = coupling_limits((asimov_measurement(kernel),), model, [float(mass_mev)], level=level,
-                          coupling_range=coupling_range, progress=None)
+    lim = coupling_limits((asimov_measurement(kernel, model),), model, [float(mass_mev)], level=level,
+                          coupling_range=coupling_range)
     g_star = float(lim["coupling"][0])
     if not g_star == g_star:       # NaN
-        raise ValueError(f"mass_mev: no limit inside coupling_range {coupling_range} at m = {mass_mev} MeV")
-    log_g = jnp.log10(g_star)
+        raise InputError(f"mass_mev: no limit inside coupling_range {coupling_range} at m = {mass_mev} MeV")
+    f = _InputLevel(kernel, model, float(mass_mev), float(level), background_scales_with_exposure)
+    t_star = jnp.log10(g_star)
     zero = jnp.zeros(2)
-    d_log_g, d_inputs = jax.grad(_delta_chi2, argnums=(0, 1))(
-        log_g, zero, kernel, model, background_scales_with_exposure, float(mass_mev))
-    dlog10g = -d_inputs / d_log_g                                # d log10 g* / d ln(inputs)
-    dln = dlog10g * jnp.log(10.0)                                # d ln g* / d ln(inputs)
+    dlog10g = jax.jacfwd(lambda li: implicit_root(f, t_star, li))(zero)      # d log10 g* / d ln(inputs)
+    dln = dlog10g * jnp.log(10.0)                                            # d ln g* / d ln(inputs)
+    slope = jax.grad(f, argnums=0)(t_star, zero)
     return {"coupling": g_star, "mass_mev": float(mass_mev),
             "dlog_g_dlog_exposure": float(dln[0]), "dlog_g_dlog_background": float(dln[1]),
             "dg_dexposure": float(dln[0]) * g_star, "dg_dbackground": float(dln[1]) * g_star,
-            "slope": float(d_log_g)}
+            "slope": float(slope)}
 
 
 def limit_with_inputs(kernel: RateKernel, model, mass_mev: float, exposure: float = 1.0, background: float = 1.0,
@@ -98,5 +109,5 @@ def limit_with_inputs(kernel: RateKernel, model, mass_mev: float, exposure: floa
                       coupling_range=(1e-8, 1.0)) -> float:
     """The limit g*(m) re-scanned for a kernel with scaled exposure and background (for checks)."""
     k = scaled_kernel(kernel, exposure, background, background_scales_with_exposure)
-    return float(coupling_limits((asimov_measurement(k),), model, [float(mass_mev)], level=level,
-                                 coupling_range=coupling_range, progress=None)["coupling"][0])
+    return float(coupling_limits((asimov_measurement(k, model),), model, [float(mass_mev)], level=level,
+                                 coupling_range=coupling_range)["coupling"][0])

@@ -16,7 +16,7 @@ here the pressure is a continuous input of a differentiable kernel
 from __future__ import annotations
 
 import math
-import sys
+from dataclasses import dataclass
 from functools import partial
 
 import jax
@@ -24,15 +24,17 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..inference.scan import CL90_1DOF, _limits_chunk
+from ..errors import InputError
+from ..inference.implicit import implicit_root
+from ..inference.limits import LIGHT_AXIS, crossing_one
 from ..kernels.rates import build_gas_tpc_kernel, expected_counts
-from ..likelihood.stats import asimov_measurement, delta_chi2
+from ..likelihood import CL90_1DOF, Analysis, asimov_measurement, delta_chi2
 from ..physics.models import MODELS, LightZPrime
 
 
 def _check_gas_tpc(spec):
     if spec.detector.kind != "gas-tpc":
-        raise ValueError(f"experiment {spec.name!r}: the pressure applies to gas-TPC detectors only")
+        raise InputError(f"experiment {spec.name!r}: the pressure applies to gas-TPC detectors only")
 
 
 @partial(jax.jit, static_argnums=1)
@@ -54,7 +56,7 @@ def pressure_scan(spec, pressures_torr) -> dict:
     _check_gas_tpc(spec)
     p = np.asarray(pressures_torr, dtype=float)
     if np.any(p <= 0):
-        raise ValueError("pressure_torr: every pressure must be > 0")
+        raise InputError("pressure_torr: every pressure must be > 0")
     per = np.asarray(jax.vmap(lambda x: sm_events(x, spec))(jnp.asarray(p)))      # (n, T)
     targets = build_gas_tpc_kernel(spec, float(p[0])).targets
     total = per.sum(axis=1)
@@ -84,40 +86,42 @@ def maximise_sm_events_newton(spec, start_torr: float, iterations: int = 30) -> 
     return math.exp(u)
 
 
-def _delta_chi2_at(pressure_torr, coupling, mass_mev, spec, model):
-    kernel = build_gas_tpc_kernel(spec, pressure_torr)
-    meas = asimov_measurement(kernel)
-    return delta_chi2(LightZPrime(mass_mev, coupling), (meas,), model)[0]
+def _asimov_at(pressure_torr, spec):
+    return asimov_measurement(build_gas_tpc_kernel(spec, pressure_torr))
 
 
-@partial(jax.custom_jvp, nondiff_argnums=(2, 3, 4, 5))
+@dataclass(frozen=True)
+class _PressureLevel:
+    """f(t, (P, m)) = Delta chi^2(g = 10^t; m, P) - level of a gas TPC's Asimov data (hashable: static)."""
+
+    spec: object
+    model: object
+    level: float
+
+    def __call__(self, t, theta):
+        pressure, mass = theta
+        return delta_chi2(LightZPrime(mass, 10.0**t), (_asimov_at(pressure, self.spec),), self.model)[0] - self.level
+
+
 def coupling_limit(pressure_torr, mass_mev, spec, model, level=CL90_1DOF, coupling_range=(1e-8, 1.0)):
-    """Smallest excluded coupling g*(m, P) (first crossing of ``level``), differentiable.
+    """Smallest excluded coupling g*(m, P) (first crossing of ``level``), differentiable in P and m.
 
-    The value comes from the bracketed search of :func:`scan.coupling_limits`
-    (coarse log scan + bisection); derivatives with respect to the pressure
-    and the mass come from implicit differentiation of
-    Delta chi^2(g*, m, P) = level.
+    The value comes from the bracketed search (:func:`limits.crossing_one`:
+    coarse log scan + bisection, traceable, so this works under ``jit``);
+    derivatives with respect to the pressure and the mass from the implicit-limit
+    rule (:func:`inference.implicit.implicit_root`).
     """
-    kernel = build_gas_tpc_kernel(spec, pressure_torr)
-    meas = asimov_measurement(kernel)
     lo, hi = (math.log10(c) for c in coupling_range)
-    g, _below, _conv = _limits_chunk(jnp.reshape(mass_mev, (1,)), (meas,), model, level, lo, hi, 161, 50)
-    return g[0]
-
-
-@coupling_limit.defjvp
-def _coupling_limit_jvp(spec, model, level, coupling_range, primals, tangents):
-    pressure, mass = primals
-    d_pressure, d_mass = tangents
-    g = coupling_limit(pressure, mass, spec, model, level, coupling_range)
-    f_p, f_g, f_m = jax.grad(_delta_chi2_at, argnums=(0, 1, 2))(pressure, g, mass, spec, model)
-    return g, -(f_p * d_pressure + f_m * d_mass) / f_g
+    meas = _asimov_at(pressure_torr, spec)
+    t_star = crossing_one(jnp.asarray(mass_mev), Analysis((meas,)), jnp.asarray(float(level)), jnp.asarray(lo),
+                          jnp.asarray(hi), model, 161, 50, *LIGHT_AXIS, False)[0]
+    theta = (jnp.asarray(pressure_torr, dtype=float), jnp.asarray(mass_mev, dtype=float))
+    return 10.0 ** implicit_root(_PressureLevel(spec, model, float(level)), t_star, theta)
 
 
 def optimize_pressure(spec, objective: str = "sm-events", model=None, mass_mev: float | None = None,
                       start_torr: float = 100.0, steps: int = 150, learning_rate: float = 0.1,
-                      progress=sys.stderr) -> dict:
+                      progress=None) -> dict:
     """Optimise the pressure with Optax (Adam on u = log P, decaying step size).
 
     objective:
@@ -132,12 +136,12 @@ def optimize_pressure(spec, objective: str = "sm-events", model=None, mass_mev: 
             return -jnp.log(jnp.sum(sm_events(jnp.exp(u), spec)))
     elif objective == "limit":
         if model is None or mass_mev is None or not mass_mev > 0:
-            raise ValueError("objective 'limit' needs a Z' model and mass_mev > 0")
+            raise InputError("objective 'limit' needs a Z' model and mass_mev > 0")
 
         def loss(u):
             return jnp.log(coupling_limit(jnp.exp(u), jnp.asarray(float(mass_mev)), spec, model))
     else:
-        raise ValueError(f"objective: must be 'sm-events' or 'limit', got {objective!r}")
+        raise InputError(f"objective: must be 'sm-events' or 'limit', got {objective!r}")
 
     value_and_grad = jax.jit(jax.value_and_grad(loss))
     # Adam with a constant step for 50 iterations, then decaying x0.98 per step

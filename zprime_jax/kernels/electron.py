@@ -56,8 +56,8 @@ class ElectronKernel:
       edges_kev     (B+1,)     electron-recoil bin edges [keV]
 
     Static fields: ``name``, ``targets`` (("electrons",)), ``flavours``,
-    ``flavour_index`` (positions in ``models.FLAVOURS``), ``chi2_form``
-    ("gaussian-sm"), ``chi2_params`` (none).
+    ``flavour_index`` (positions in ``models.FLAVOURS``), ``statistics`` (the
+    spec's ``[statistics]`` table: eq. 23, read by ``likelihood.likelihood_for``).
     """
 
     coefficients: jax.Array
@@ -68,8 +68,7 @@ class ElectronKernel:
     targets: tuple[str, ...] = (TARGET_NAME,)
     flavours: tuple[str, ...] = ()
     flavour_index: tuple[int, ...] = ()
-    chi2_form: str = "gaussian-sm"
-    chi2_params: tuple[tuple[str, float], ...] = ()
+    statistics: object = None
 
     @property
     def n_bins(self) -> int:
@@ -79,7 +78,7 @@ class ElectronKernel:
 jax.tree_util.register_dataclass(
     ElectronKernel,
     data_fields=["coefficients", "has_events", "background", "edges_kev"],
-    meta_fields=["name", "targets", "flavours", "flavour_index", "chi2_form", "chi2_params"],
+    meta_fields=["name", "targets", "flavours", "flavour_index", "statistics"],
 )
 
 
@@ -119,7 +118,7 @@ def build_electron_kernel(spec) -> ElectronKernel:
     return ElectronKernel(
         coefficients=jnp.asarray(coefficients[None]), has_events=jnp.asarray(has_events),
         background=jnp.zeros(n_bins), edges_kev=jnp.asarray(edges_kev), name=spec.name,
-        flavours=(src.flavour,), flavour_index=(FLAVOURS.index(src.flavour),))
+        flavours=(src.flavour,), flavour_index=(FLAVOURS.index(src.flavour),), statistics=spec.statistics)
 
 
 def _chiral(model, params):

@@ -41,7 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..kernels import detectors
-from ..physics.constants import G_FERMI_MEV2, KEV_PER_MEV, MEV2_TO_CM2
+from ..physics.constants import G_FERMI_MEV2, KEV_PER_MEV, M_Z_MEV, MEV2_TO_CM2, MEV_PER_GEV
 from ..physics.cross_sections import max_recoil_mev, momentum_transfer_mev
 from ..physics.fluxes import (
     LBNF_COLUMNS,
@@ -54,7 +54,7 @@ from ..physics.fluxes import (
 from ..physics.form_factors import FORM_FACTORS
 from ..physics.models import FLAVOURS
 from ..physics.nuclei import material_composition, target_counts
-from ..spec import ExperimentSpec, SpecError, live_days_of, load_experiment
+from ..spec import ExperimentSpec, SpecError, StatisticsSpec, live_days_of, load_experiment
 
 NODES_PER_SEGMENT = 12
 
@@ -81,11 +81,10 @@ class RateKernel:
 
     Static fields: ``name``, ``targets`` (isotope names; "label:isotope" for
     the parts of a multi-part detector), ``flavours`` (source flavours, in the
-    order of ``weight``), ``flavour_index`` (positions in ``models.FLAVOURS``),
-    ``sigma_signal``, ``sigma_background``, ``chi2_form`` (the spec's
-    ``statistics.chi2``: "pulls-poisson", "coherent-2017", "projection", "projection-alt") and
-    ``chi2_params`` (that form's numbers as (name, value) pairs, e.g.
-    (("sigma_stat", 0.2), ("sigma_sys", 0.2)); :meth:`chi2_param` reads one).
+    order of ``weight``), ``flavour_index`` (positions in ``models.FLAVOURS``)
+    and ``statistics`` (the spec's ``[statistics]`` table, from which
+    :func:`zprime_jax.likelihood.likelihood_for` builds the experiment's
+    likelihood form; nothing else reads it).
     """
 
     e_r_mev: jax.Array
@@ -101,38 +100,19 @@ class RateKernel:
     targets: tuple[str, ...] = ()
     flavours: tuple[str, ...] = ()
     flavour_index: tuple[int, ...] = ()
-    sigma_signal: float = 0.1
-    sigma_background: float = 0.01
-    chi2_form: str = "pulls-poisson"
-    chi2_params: tuple[tuple[str, float], ...] = (("sigma_signal", 0.1), ("sigma_background", 0.01))
+    statistics: StatisticsSpec | None = None
 
     @property
     def n_bins(self) -> int:
         return self.background.shape[0]
-
-    def chi2_param(self, name: str) -> float:
-        """One number of the chi^2 form (e.g. ``kernel.chi2_param("n_meas")``)."""
-        for key, value in self.chi2_params:
-            if key == name:
-                return value
-        raise KeyError(f"chi2 form {self.chi2_form!r} has no parameter {name!r}; "
-                       f"it has {[k for k, _ in self.chi2_params]}")
 
 
 jax.tree_util.register_dataclass(
     RateKernel,
     data_fields=["e_r_mev", "q_mev", "form_factor", "Z", "N", "weight", "response",
                  "background", "edges_kev"],
-    meta_fields=["name", "targets", "flavours", "flavour_index", "sigma_signal",
-                 "sigma_background", "chi2_form", "chi2_params"],
+    meta_fields=["name", "targets", "flavours", "flavour_index", "statistics"],
 )
-
-
-def _statistics_meta(spec: ExperimentSpec) -> dict:
-    """The static chi^2 settings of a kernel, from the spec's [statistics] table."""
-    st = spec.statistics
-    return dict(sigma_signal=st.sigma_signal, sigma_background=st.sigma_background,
-                chi2_form=st.chi2, chi2_params=st.chi2_params)
 
 
 def source_components(spec: ExperimentSpec) -> tuple[FluxComponent, ...]:
@@ -400,7 +380,7 @@ def build_kernel(spec: ExperimentSpec | str, nodes_per_segment: int = NODES_PER_
         targets=tuple(t["name"] for t in per_target),
         flavours=flavours,
         flavour_index=tuple(FLAVOURS.index(f) for f in flavours),
-        **_statistics_meta(spec),
+        statistics=spec.statistics,
     )
 
 
@@ -455,7 +435,7 @@ def build_gas_tpc_kernel(spec: ExperimentSpec, pressure_torr, nodes_per_segment:
         background=jnp.zeros(1),
         edges_kev=jnp.stack([jnp.min(jnp.stack(e_th_all)) * KEV_PER_MEV, jnp.asarray(det.window_max_kev)]),
         name=spec.name, targets=tuple(i.name for i in composition), flavours=flavours,
-        flavour_index=tuple(FLAVOURS.index(f) for f in flavours), **_statistics_meta(spec),
+        flavour_index=tuple(FLAVOURS.index(f) for f in flavours), statistics=spec.statistics,
     )
     sm = expected_counts(None, kernel, MODELS["sm"] if sm_model is None else sm_model)
     return dataclasses.replace(kernel, background=det.background_fraction * sm)
@@ -493,21 +473,57 @@ def expected_counts(params, kernel: RateKernel, model, breakdown: bool = False):
     return jnp.einsum("tbk,tk->b", kernel.response, per_node)
 
 
-def counts_coupling_polynomial(mass_mev, kernel: RateKernel, model):
-    """Coefficients (c0, c1, c2), each (B,), with N_b(g) = c0 + c1 g^2 + c2 g^4 at fixed mass.
+def model_family(model) -> str:
+    """"heavy" (Left-Right, E6: parameters :class:`HeavyZPrime`), "light" (vector mediators:
+    :class:`LightZPrime`) or "sm" (no parameters). The one place that tells the families apart."""
+    from ..physics.models import E6, LeftRight, StandardModel
 
-    For models whose couplings are affine in g^2 (every light vector
-    mediator: eqs. 2.4-2.5), Q = A + g^2 C at each node, so the counts are a
-    quadratic polynomial in g^2. Three nodal sums per mass then serve every
-    coupling of a scan. Exact (not an expansion); tested against
-    :func:`expected_counts`.
+    if isinstance(model, LeftRight | E6):
+        return "heavy"
+    if isinstance(model, StandardModel):
+        return "sm"
+    return "light"
+
+
+def params_at(model, fixed, x):
+    """The model parameters at the polynomial variable ``x`` with the other parameter ``fixed``.
+
+    Light models: x = g^2 at fixed mass m_Z' [MeV] (``LightZPrime(fixed, sqrt(x))``);
+    heavy models: x = gamma = (M_Z/M_Z')^2 at fixed cos beta (``HeavyZPrime(M_Z/sqrt(x), fixed)``,
+    x = 0 is M_Z' -> inf). x = 0 is the Standard Model of the model's own coupling set.
     """
-    from ..physics.models import LightZPrime
+    from ..physics.models import HeavyZPrime, LightZPrime
 
+    if model_family(model) == "heavy":
+        return HeavyZPrime(M_Z_MEV / MEV_PER_GEV / jnp.sqrt(x), fixed)
+    return LightZPrime(fixed, jnp.sqrt(x))
+
+
+def sm_params(model):
+    """Parameters at which ``model`` is the Standard Model with its own SM couplings (x = 0)."""
+    return params_at(model, 0.0 if model_family(model) == "heavy" else 1.0, 0.0)
+
+
+def counts_polynomial(kernel, model, fixed):
+    """Coefficients (3, B): N_b(x) = c0 + c1 x + c2 x^2, x = g^2 (light, at mass ``fixed`` [MeV]) or
+    gamma = (M_Z/M_Z')^2 (heavy, at cos beta ``fixed``): the one counts polynomial.
+
+    Every coupling of a light vector mediator is affine in g^2 (eqs. 2.4-2.5)
+    and every Left-Right or E6 coupling is affine in gamma (heavy-Z' paper
+    eqs. 8-10, 12-15), so the coherent charge is Q = A + x C at each node and
+    the counts are exactly quadratic in x; for nu-e the same holds for
+    (g_L, g_R) (:func:`electron.counts_gamma_polynomial`). Three nodal sums
+    at a fixed mass (or cos beta) then serve every coupling (or mass) of a
+    scan. Exact, not an expansion; tested against :func:`expected_counts`.
+    """
+    if not isinstance(kernel, RateKernel):          # nu-e scattering
+        from . import electron
+
+        return electron.counts_gamma_polynomial(kernel, model, fixed)
     idx = jnp.asarray(kernel.flavour_index)
 
-    def charge(g):
-        gp, gn = model.nucleon_couplings(LightZPrime(mass_mev, g), kernel.q_mev)
+    def charge(x):
+        gp, gn = model.nucleon_couplings(params_at(model, fixed, x), kernel.q_mev)
         return kernel.form_factor * (kernel.Z[:, None] * gp[idx] + kernel.N[:, None] * gn[idx])
 
     a = charge(0.0)

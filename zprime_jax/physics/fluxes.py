@@ -192,13 +192,16 @@ def folded_kinematic_weight(component: FluxComponent, e_r_mev, target_mass_mev):
         k = 1.0 - m_t * e_r / (2.0 * component.line_energy_mev**2)
         return jnp.where(k > 0.0, k, 0.0)
     e_min = jnp.sqrt(m_t * e_r / 2.0)[..., None]                       # (..., 1)
+    ones = (1,) * (e_min.ndim - 1)           # explicit broadcasting (no implicit rank promotion)
     edges = np.asarray(component.breakpoints_mev, dtype=float)
-    lo, hi = edges[:-1], edges[1:]                                      # (S,)
+    lo, hi = edges[:-1].reshape(ones + (-1,)), edges[1:].reshape(ones + (-1,))   # (1..., S)
     a = jnp.clip(e_min, lo, hi)                  # integration starts at max(lo, E_min)
     half = 0.5 * (hi - a)
-    e = a[..., None] + half[..., None] * (_GL_X + 1.0)                  # (..., S, 16)
+    x = (_GL_X + 1.0).reshape(ones + (1, -1))                           # (1..., 1, 16)
+    w = _GL_W.reshape(ones + (1, -1))
+    e = a[..., None] + half[..., None] * x                              # (..., S, 16)
     kin = 1.0 - (m_t * e_r)[..., None, None] / (2.0 * e**2)
-    return jnp.sum(jnp.sum(_GL_W * half[..., None] * component.spectrum(e) * kin, axis=-1), axis=-1)
+    return jnp.sum(jnp.sum(w * half[..., None] * component.spectrum(e) * kin, axis=-1), axis=-1)
 
 
 # --- heavy-Z' paper (Miranda et al. 2020, sec. 3.1) sources -----------------

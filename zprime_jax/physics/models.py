@@ -240,10 +240,11 @@ def mu_tau_loop_integral(q_mev):
     Light-mediator paper eq. (2.5). I(0) = ln(m_tau^2/m_mu^2)/6.
     Args: q_mev, |q| [MeV] (any shape). Returns: dimensionless, same shape.
     """
-    q2 = jnp.asarray(q_mev)[..., None] ** 2
-    xx = _LOOP_X * (1.0 - _LOOP_X)
+    q2 = jnp.asarray(q_mev)[..., None] ** 2                             # (..., 1)
+    ones = (1,) * (q2.ndim - 1)              # explicit broadcasting against the nodes
+    xx = (_LOOP_X * (1.0 - _LOOP_X)).reshape(ones + (-1,))              # (1..., 48)
     integrand = xx * jnp.log((M_TAU_MEV**2 + q2 * xx) / (M_MUON_MEV**2 + q2 * xx))
-    return jnp.sum(_LOOP_W * integrand, axis=-1)
+    return jnp.sum(_LOOP_W.reshape(ones + (-1,)) * integrand, axis=-1)
 
 
 def propagator_factor(coupling, mass_mev, q_mev):
@@ -267,7 +268,7 @@ class StandardModel:
         q = jnp.asarray(q_mev)
         gp, gn = self.sm.nucleon()
         shape = (N_FLAVOURS,) + (1,) * q.ndim
-        zero = jnp.zeros_like(q)
+        zero = jnp.zeros_like(q)[None]                                  # (1, *q.shape)
         return gp.reshape(shape) + zero, gn.reshape(shape) + zero
 
     def electron_couplings(self, params=None):
@@ -330,6 +331,7 @@ class VectorMediator:
         qnu = jnp.asarray(self.neutrino_charges).reshape(shape)
         prop = propagator_factor(params.coupling, params.mass_mev, q)
         qp, qn = self.nucleon_charges(q)
+        prop, qp, qn = prop[None], qp[None], qn[None]                   # (1, *q.shape)
         gp = gp_sm.reshape(shape) + qnu * qp * prop
         gn = gn_sm.reshape(shape) + qnu * qn * prop
         return gp, gn

@@ -1,4 +1,11 @@
-"""Matplotlib figures (imported lazily by the CLI; uses the Agg backend)."""
+"""Matplotlib figures of the CLI commands (imported lazily by the CLI).
+
+The library never switches the matplotlib backend and does not use pyplot:
+every figure is a :class:`matplotlib.figure.Figure` (not registered with
+pyplot, so nothing to close), and ``Figure.savefig`` picks the writer for
+the file type (Agg for PNG), so figures are written headless while a
+notebook user's backend stays as it was.
+"""
 
 from __future__ import annotations
 
@@ -16,22 +23,46 @@ EXPERIMENT_LABELS = {
 MODEL_TITLES = {"universal": r"universal $Z'$", "b-l": r"$B-L$", "lmu-ltau": r"$L_\mu-L_\tau$"}
 
 
-def _figure():
+def _subplots(nrows: int = 1, ncols: int = 1, **figure_kw):
+    """(figure, axes) like ``pyplot.subplots``, but a plain :class:`~matplotlib.figure.Figure` (no pyplot)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(**figure_kw)
+    return fig, fig.subplots(nrows, ncols)
+
+
+def _colour_cycle() -> list:
+    """The colours of the current ``axes.prop_cycle`` (the user's style, if any)."""
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    return matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
 
-    return plt
+
+class _Figures:
+    """The pyplot-like object :func:`_figure` returns: ``subplots`` and ``rcParams`` without pyplot."""
+
+    subplots = staticmethod(_subplots)
+
+    @property
+    def rcParams(self):
+        import matplotlib
+
+        return matplotlib.rcParams
+
+
+def _figure() -> _Figures:
+    """For callers written against pyplot (``plt = _figure(); fig, ax = plt.subplots(...)``).
+
+    Returns an object with pyplot's ``subplots`` and ``rcParams``; it neither
+    imports pyplot nor switches the backend.
+    """
+    return _Figures()
 
 
 def _save(fig, path):
-    """Lay out, write and close a figure; return its path."""
-    import matplotlib.pyplot as plt
-
+    """Lay out and write a figure; return its path."""
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
@@ -45,8 +76,7 @@ def sensitivity_figure(path, model_name: str, cl: float, curves: dict, contours:
         Delta chi^2 = level contour (shows the blind-spot strip).
       grids: label -> GridResult, shaded where excluded (optional).
     """
-    plt = _figure()
-    fig, ax = plt.subplots(figsize=(6.4, 4.8), dpi=120)
+    fig, ax = _subplots(figsize=(6.4, 4.8), dpi=120)
     for label, lines in contours.items():
         colour = EXPERIMENT_COLOURS.get(label, "black")
         name = EXPERIMENT_LABELS.get(label, label)
@@ -77,8 +107,7 @@ def sensitivity_figure(path, model_name: str, cl: float, curves: dict, contours:
 
 def spectrum_figure(path, name: str, edges_kev, signal, background, sm=None):
     """Expected counts per bin (step plot) with the background."""
-    plt = _figure()
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=120)
+    fig, ax = _subplots(figsize=(6.4, 4.0), dpi=120)
     edges = np.asarray(edges_kev)
     ax.stairs(signal, edges, label="signal", lw=1.6)
     if sm is not None:
@@ -94,8 +123,7 @@ def spectrum_figure(path, name: str, edges_kev, signal, background, sm=None):
 
 def pressure_figure(path, scan: dict):
     """SM events versus pressure with the per-target parts (light-mediator paper Fig. 1)."""
-    plt = _figure()
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
+    fig, ax = _subplots(figsize=(6.4, 4.4), dpi=120)
     p = scan["pressure_torr"]
     ax.plot(p, scan["total"], color="black", lw=1.8, label="total")
     styles = {"C12": ("tab:blue", "carbon"), "S32": ("tab:orange", "sulfur (x2 per CS$_2$)")}
@@ -123,8 +151,7 @@ HEAVY_TITLES = {"lr": "Left-Right", "e6-chi": r"E$_6$ $\chi$", "e6-eta": r"E$_6$
 
 def mass_profile_figure(path, model_name: str, curves: dict, level: float):
     """Delta chi^2 versus M_Z' (heavy-Z' paper Fig. 1)."""
-    plt = _figure()
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
+    fig, ax = _subplots(figsize=(6.4, 4.4), dpi=120)
     for label, (m, d) in curves.items():
         ax.plot(m, d, lw=1.6, ls="--" if label == "combined" else "-", label=label,
                 color="black" if label == "combined" else None)
@@ -142,8 +169,7 @@ def mass_profile_figure(path, model_name: str, curves: dict, level: float):
 
 def limit_scan_figure(path, model_name: str, parameter: str, values, limits: dict):
     """Mass limit versus sigma_stat = sigma_sys (Fig. 2) or F'/F (Fig. 3)."""
-    plt = _figure()
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
+    fig, ax = _subplots(figsize=(6.4, 4.4), dpi=120)
     for label, row in limits.items():
         ax.plot(values, [np.nan if x is None else x for x in row], marker="o", ms=3, lw=1.4, label=label)
     ax.set_xscale("log")
@@ -162,10 +188,9 @@ def e6_plane_figure(path, cos_betas, masses_gev, maps: dict, level: float):
     ``maps``: {label: Delta chi^2 array (len(cos_betas), len(masses_gev))}; each
     region is shaded (Delta chi^2 >= level) and outlined in its own colour.
     """
-    plt = _figure()
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
+    fig, ax = _subplots(figsize=(6.4, 4.4), dpi=120)
     top = masses_gev[0]
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = _colour_cycle()
     for i, (label, delta_chi2) in enumerate(maps.items()):
         d = np.asarray(delta_chi2)
         colour = colours[i % len(colours)]
@@ -192,9 +217,8 @@ def e6_plane_figure(path, cos_betas, masses_gev, maps: dict, level: float):
 def traced_plane_figure(path, branches: dict, mass_range_gev):
     """Traced Delta chi^2 = level contours in the (cos beta, M_Z') plane, one colour per entry of ``branches``
     ({label: sequence of (n, 2) arrays of (cos beta, M [GeV])})."""
-    plt = _figure()
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, ax = _subplots(figsize=(6.4, 4.4), dpi=120)
+    colours = _colour_cycle()
     for i, (label, lines) in enumerate(branches.items()):
         for j, ln in enumerate(lines):
             ax.plot(ln[:, 0], ln[:, 1], color=colours[i % len(colours)], lw=1.6, label=label if j == 0 else None)

@@ -48,13 +48,15 @@ everywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import partial
-from typing import NamedTuple
+from dataclasses import dataclass, field
+from typing import ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
 from jax.scipy.special import xlogy
+
+from ..errors import InputError
+from .profile import Profile
 
 NEWTON_ITERATIONS = 16
 # Step fractions tried in order; the first that lowers chi^2 is taken.
@@ -82,20 +84,6 @@ def chi2_with_pulls(xi, signal, background, data, sigma_signal, sigma_background
     mu = xi[0] * signal + xi[1] * background
     pulls = ((1.0 - xi[0]) / sigma_signal) ** 2 + ((1.0 - xi[1]) / sigma_background) ** 2
     return jnp.sum(poisson_deviance(mu, data)) + pulls
-
-
-@dataclass(frozen=True)
-class Profile:
-    """Result of profiling the pulls: chi^2 minimum, the pulls, and status."""
-
-    chi2: jax.Array
-    xi: jax.Array
-    converged: jax.Array
-    decrement: jax.Array
-
-
-jax.tree_util.register_dataclass(Profile, data_fields=["chi2", "xi", "converged", "decrement"],
-                                 meta_fields=[])
 
 
 def _newton_direction(g, h):
@@ -146,7 +134,10 @@ def profile_pulls(signal, background, data, sigma_signal, sigma_background,
     g = jax.lax.stop_gradient(grad(xi))
     decrement = 0.5 * jnp.dot(g, _newton_direction(g, jax.lax.stop_gradient(hess(xi))))
     converged = jnp.isfinite(decrement) & (jnp.abs(decrement) < CONVERGENCE_TOL)
-    return Profile(chi2=f(xi), xi=xi, converged=converged, decrement=decrement)
+    chi2 = f(xi)
+    return Profile(chi2=chi2, nuisances=xi, converged=converged, decrement=decrement,
+                   chi2_lower=jnp.where(converged, jax.lax.stop_gradient(chi2), -jnp.inf),
+                   passes=jnp.asarray(iterations, dtype=jnp.int32))
 
 
 # ---------------------------------------------------------------------------
@@ -180,12 +171,6 @@ def pull_data(background, data, sigma_signal, sigma_background) -> PullData:
     scale = jnp.where(jnp.isfinite(n_min), 0.5 / n_min, 1.0)
     return PullData(b, n, jnp.asarray(sigma_signal, dtype=n.dtype), jnp.asarray(sigma_background, dtype=n.dtype),
                     scale, jnp.sum(b), jnp.sum(n))
-
-
-def measurement_pull_data(measurement: Measurement) -> PullData:
-    """:class:`PullData` of a :class:`Measurement`."""
-    k = measurement.kernel
-    return pull_data(k.background, measurement.data, k.sigma_signal, k.sigma_background)
 
 
 class _Eval(NamedTuple):
@@ -401,22 +386,6 @@ def chi2_lower_bound(st: SolverState, pd: PullData):
     return st.chi2 - jnp.minimum(sc_gap, dual_gap)
 
 
-@dataclass(frozen=True)
-class FastProfile:
-    """Result of :func:`profile_pulls_fast`: as :class:`Profile`, plus ``chi2_lower`` and ``passes``."""
-
-    chi2: jax.Array
-    xi: jax.Array
-    converged: jax.Array
-    decrement: jax.Array
-    chi2_lower: jax.Array
-    passes: jax.Array
-
-
-jax.tree_util.register_dataclass(FastProfile, data_fields=["chi2", "xi", "converged", "decrement", "chi2_lower",
-                                                           "passes"], meta_fields=[])
-
-
 def _implicit_chi2(st: SolverState, signal, pd: PullData):
     """chi^2 at the solved pulls with the derivatives of the profiled chi^2 (one more pass).
 
@@ -437,7 +406,7 @@ def _implicit_chi2(st: SolverState, signal, pd: PullData):
 
 
 def profile_pulls_fast(signal, background, data, sigma_signal, sigma_background, passes: int = FAST_PASSES,
-                       start=None) -> FastProfile:
+                       start=None) -> Profile:
     """min over (xi_S, xi_B) of eq. 4.1: the fast profile (module docstring), one point.
 
     Args: as :func:`profile_pulls`; ``passes``: at most this many passes over
@@ -458,96 +427,102 @@ def profile_pulls_fast(signal, background, data, sigma_signal, sigma_background,
         xs0, xb0 = _positive_or(start[0], start[1], *cold_start(jnp.sum(sig0), pd0))
     st = solve_pulls(sig0, pd0, xs0, xb0, passes)
     chi2, xi = _implicit_chi2(st, jnp.asarray(signal), pd)
-    return FastProfile(chi2=chi2, xi=xi, converged=solver_converged(st), decrement=0.5 * st.l2,
-                       chi2_lower=chi2_lower_bound(st, pd0), passes=st.passes)
+    return Profile(chi2=chi2, nuisances=xi, converged=solver_converged(st), decrement=0.5 * st.l2,
+                   chi2_lower=chi2_lower_bound(st, pd0), passes=st.passes)
 
 
-PROFILES = ("robust", "fast")
 
 
-def asimov_data(sm_signal, background):
-    """Asimov data set: the SM expectation plus background, per bin."""
-    return sm_signal + background
+class ScanState(NamedTuple):
+    """What a scan carries from one point to the next: the solver state and the total signal there."""
+
+    solver: SolverState
+    total_signal: jax.Array
 
 
+@jax.tree_util.register_dataclass
 @dataclass(frozen=True)
-class Measurement:
-    """One experiment in an analysis: its kernel, its data and the reference chi^2.
+class PoissonPulls:
+    """Binned Poisson chi^2 with Gaussian-constrained normalisation pulls (light-mediator paper eq. 4.1).
 
-    ``data`` are the binned counts compared with (Asimov by default);
-    ``chi2_ref`` is the profiled chi^2 at the reference hypothesis (the SM),
-    so that ``delta_chi2 = chi2_min(theta) - chi2_ref``.
+    mu_i = xi_S N_i + xi_B N_B,i; chi^2 = sum_i 2[mu_i - n_i + n_i ln(n_i/mu_i)]
+    + ((1 - xi_S)/sigma_S)^2 + ((1 - xi_B)/sigma_B)^2 (module docstring).
+
+    Fields: ``background`` (B,) expected background counts per bin;
+    ``sigma_signal``, ``sigma_background``: fractional normalisation
+    uncertainties (arrays: differentiable); ``names`` (static): the names of
+    the two nuisances (xi_S, xi_B). Measurements of one analysis whose
+    nuisances carry the same name share them.
     """
 
-    kernel: object
-    data: jax.Array
-    chi2_ref: jax.Array
+    background: jax.Array
+    sigma_signal: jax.Array
+    sigma_background: jax.Array
+    names: tuple[str, str] = field(default=("signal_norm", "background_norm"), metadata={"static": True})
 
+    form: ClassVar[str] = "pulls-poisson"
+    equation: ClassVar[str] = "light-mediator paper eq. 4.1 (binned Poisson, signal and background pulls)"
 
-jax.tree_util.register_dataclass(Measurement, data_fields=["kernel", "data", "chi2_ref"],
-                                 meta_fields=[])
+    @property
+    def nuisance_names(self) -> tuple[str, ...]:
+        return self.names
 
+    def nominal(self) -> jax.Array:
+        """Nominal values of the nuisances (both normalisations 1)."""
+        return jnp.ones(2, dtype=jnp.result_type(self.background))
 
-def profile_measurement(params, measurement: Measurement, model) -> Profile:
-    """Profiled eq. 4.1 of one experiment at the model parameters ``params``."""
-    from ..kernels.rates import expected_counts
+    def sigmas(self) -> jax.Array:
+        """Gaussian widths of the nuisances' constraints, (2,)."""
+        return jnp.stack([jnp.asarray(self.sigma_signal), jnp.asarray(self.sigma_background)])
 
-    k = measurement.kernel
-    signal = expected_counts(params, k, model)
-    return profile_pulls(signal, k.background, measurement.data, k.sigma_signal, k.sigma_background)
+    def data_chi2(self, nuisances, signal, data):
+        """-2 ln(Poisson likelihood ratio) at fixed nuisances (no constraint terms)."""
+        mu = nuisances[0] * signal + nuisances[1] * self.background
+        return jnp.sum(poisson_deviance(mu, data))
 
+    def asimov_data(self, sm_signal):
+        """The Asimov data set: SM signal plus background, per bin."""
+        return sm_signal + self.background
 
-@partial(jax.jit, static_argnums=1)
-def _asimov_arrays(kernel, sm_model):
-    from ..kernels.rates import expected_counts
+    def profile(self, signal, data, method: str = "robust", start=None) -> Profile:
+        """chi^2 profiled over (xi_S, xi_B): ``method`` "robust" (:func:`profile_pulls`, the reference)
+        or "fast" (:func:`profile_pulls_fast`, optionally from ``start`` (2,))."""
+        if method == "fast":
+            return profile_pulls_fast(signal, self.background, data, self.sigma_signal, self.sigma_background,
+                                      start=start)
+        return profile_pulls(signal, self.background, data, self.sigma_signal, self.sigma_background)
 
-    sm = expected_counts(None, kernel, sm_model)
-    data = asimov_data(sm, kernel.background)
-    ref = profile_pulls(sm, kernel.background, data, kernel.sigma_signal, kernel.sigma_background)
-    return data, ref.chi2
+    def with_luminosity(self, ratio):
+        raise InputError("luminosity_ratio: does not apply to eq. 4.1 (pulls-poisson); scale the exposure "
+                         "(design.gradients.scaled_kernel) instead")
 
+    def with_projection_uncertainty(self, sigma):
+        """Itself: eq. 4.1 has its own pulls, not the projection uncertainties of eq. 22."""
+        return self
 
-def asimov_measurement(kernel, sm_model=None) -> Measurement:
-    """The Asimov measurement of an experiment: data = SM signal + background."""
-    from ..physics.models import MODELS
+    # --- warm-started scans (zprime_jax.inference.scan) --------------------------------------------------
+    def prepare(self, data) -> PullData:
+        """Per-data constants of the fast profile, computed once per scan."""
+        return pull_data(self.background, data, self.sigma_signal, self.sigma_background)
 
-    sm_model = MODELS["sm"] if sm_model is None else sm_model
-    data, chi2_ref = _asimov_arrays(kernel, sm_model)
-    return Measurement(kernel=kernel, data=data, chi2_ref=chi2_ref)
+    def scan_start(self, signal, prepared: PullData) -> ScanState:
+        """A state of the right structure to seed a scan (the cold start, unsolved)."""
+        total = jnp.sum(signal)
+        xs, xb = cold_start(total, prepared)
+        z = jnp.zeros_like(xs)
+        return ScanState(SolverState(xs, xb, z, z, z, z, z, z, z + 1.0, jnp.zeros_like(xs, dtype=jnp.int32)),
+                         total)
 
+    def scan_solve(self, signal, prepared: PullData, previous: ScanState, cold, passes: int) -> ScanState:
+        """Fast profile at ``signal``, warm-started from the previous point's state (``cold``: a traced
+        flag to start from scratch instead), at most ``passes`` passes over the bins."""
+        total = jnp.sum(signal)
+        xs0, xb0 = warm_start(previous.solver, previous.total_signal, total, prepared)
+        xs_c, xb_c = cold_start(total, prepared)
+        xs0, xb0 = jnp.where(cold, xs_c, xs0), jnp.where(cold, xb_c, xb0)
+        return ScanState(solve_pulls(signal, prepared, xs0, xb0, passes), total)
 
-def _profile_of(signal, m: Measurement, profile: str):
-    k = m.kernel
-    if profile == "robust":
-        return profile_pulls(signal, k.background, m.data, k.sigma_signal, k.sigma_background)
-    if profile == "fast":
-        return profile_pulls_fast(signal, k.background, m.data, k.sigma_signal, k.sigma_background)
-    raise ValueError(f"profile: must be one of {PROFILES}, got {profile!r}")
-
-
-def delta_chi2_from_signals(signals, measurements, profile: str = "robust"):
-    """Sum over experiments of chi2_min - chi2_ref for given expected signals.
-
-    Args: signals, one (B,) array per measurement; ``profile``: "robust"
-    (:func:`profile_pulls`, default) or "fast" (:func:`profile_pulls_fast`).
-    Returns (delta_chi2, all_converged).
-    """
-    total = 0.0
-    converged = True
-    for signal, m in zip(signals, measurements):
-        prof = _profile_of(signal, m, profile)
-        total = total + prof.chi2 - m.chi2_ref
-        converged = converged & prof.converged
-    return total, converged
-
-
-def delta_chi2(params, measurements, model, profile: str = "robust"):
-    """Sum over experiments of chi2_min(theta) - chi2_ref, each with its own pulls.
-
-    Returns (delta_chi2, all_converged) -- both scalars (jit/vmap friendly).
-    ``profile``: as in :func:`delta_chi2_from_signals`.
-    """
-    from ..kernels.rates import expected_counts
-
-    signals = [expected_counts(params, m.kernel, model) for m in measurements]
-    return delta_chi2_from_signals(signals, measurements, profile)
+    def scan_values(self, state: ScanState, prepared: PullData):
+        """(chi^2, its certified lower bound, converged) of a scan state."""
+        st = state.solver
+        return st.chi2, chi2_lower_bound(st, prepared), solver_converged(st)

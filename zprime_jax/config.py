@@ -1,0 +1,96 @@
+"""Global settings, called by the entry points (CLI, tests, notebooks, benchmarks), never by the library.
+
+- :func:`enable_x64`: float64, which all the physics needs (the library does not switch it on at import);
+- :func:`set_host_devices`: the number of CPU devices, so that grid scans shard over every core
+  (``zprime_jax.inference.sharding``; results are bit-identical on 1 and N devices);
+- :func:`enable_compilation_cache`: keep compiled XLA programs between runs.
+
+JAX is imported inside the functions: importing this module (or ``zprime_jax``) does not import it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .errors import InputError
+
+HOST_DEVICES_ENV = "ZPRIME_JAX_HOST_DEVICES"
+CACHE_DIR_ENV = "ZPRIME_JAX_CACHE_DIR"
+DEFAULT_CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "zprime_jax", "xla")
+_XLA_DEVICE_COUNT_FLAG = "xla_force_host_platform_device_count"
+
+
+def enable_x64() -> None:
+    """Switch JAX to float64, required for the physics in this package."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask where the OS has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _requested_host_devices() -> int | None:
+    """The count in ``ZPRIME_JAX_HOST_DEVICES`` (None where unset or empty); a bad value is an InputError."""
+    text = os.environ.get(HOST_DEVICES_ENV, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise InputError(f"{HOST_DEVICES_ENV}: need a positive integer, got {text!r}", field=HOST_DEVICES_ENV)
+    return int(text)
+
+
+def set_host_devices(n: int | None = None) -> int | None:
+    """Give JAX ``n`` CPU devices (``jax_num_cpu_devices``); returns the count set, None where left as it is.
+
+    ``n`` None: ``ZPRIME_JAX_HOST_DEVICES`` if set (``1`` for a single device), else leave a count
+    already chosen (``JAX_NUM_CPU_DEVICES`` / ``jax.config``, or ``--xla_force_host_platform_device_count``
+    in ``XLA_FLAGS``) as it is, else one device per usable core. XLA:CPU runs one device's program
+    largely on one core, so one device per core lets the vmapped scans use all of them.
+
+    JAX fixes the count when it starts its backend (the first ``jax.devices()`` or array operation).
+    There is no public query for that, so this relies on JAX's own check: after the start,
+    ``jax.config.update("jax_num_cpu_devices", n)`` raises ``RuntimeError`` (unless ``n`` is the value
+    already set), and the count is left as it is (None is returned; e.g. the CLI called from a Python
+    session that has already used JAX). GPU and TPU backends are not affected: the option concerns
+    the host platform only.
+
+    Raises:
+        InputError: ``n`` is not a positive integer, or ``ZPRIME_JAX_HOST_DEVICES`` is set to one that is not
+            (the message names the variable).
+    """
+    import jax
+
+    if n is None:
+        n = _requested_host_devices()
+        if n is None:
+            if jax.config.jax_num_cpu_devices >= 0 or _XLA_DEVICE_COUNT_FLAG in os.environ.get("XLA_FLAGS", ""):
+                return None                           # already chosen by the user: leave it to JAX
+            n = usable_cores()
+    elif isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise InputError(f"n: need a positive integer number of host devices, got {n!r}", field="n")
+    try:
+        jax.config.update("jax_num_cpu_devices", n)
+    except RuntimeError:                              # the backend has started: the count is fixed
+        return None
+    return n
+
+
+def enable_compilation_cache(folder: str | os.PathLike | None = None) -> str | None:
+    """Keep compiled XLA programs in ``folder`` between runs; returns the folder, None where disabled.
+
+    ``folder`` None: ``ZPRIME_JAX_CACHE_DIR`` if set (empty disables the cache), else
+    ``~/.cache/zprime_jax/xla``. Programs that compile in under 0.5 s are not stored.
+    """
+    import jax
+
+    if folder is None:
+        folder = os.environ.get(CACHE_DIR_ENV, DEFAULT_CACHE_DIR)
+    folder = os.fspath(folder)
+    if not folder:
+        return None
+    jax.config.update("jax_compilation_cache_dir", folder)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    return folder

@@ -1,0 +1,68 @@
+"""The two-parameter planes a model is studied in, and the map from plane coordinates to parameters.
+
+* light models: (u, v) = (log10 m_Z' [MeV], log10 g) -> ``LightZPrime(10^u, 10^v)``;
+  the SM is v -> -inf; the fixed axis of the counts polynomial is the mass, x = g^2.
+* heavy models: (u, v) = (cos beta, log10 M_Z' [GeV]) -> ``HeavyZPrime(10^v, u)``;
+  the SM is v -> +inf; the fixed axis is cos beta, x = gamma = (M_Z/M_Z')^2. For
+  the named points (LR, E6 chi/psi/eta) cos beta is not a parameter (``free``).
+
+Used by the best fit, the posterior and the contour tracer, so that each knows
+nothing about model families.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..kernels.rates import model_family
+from ..physics.models import HeavyZPrime, LightZPrime
+
+
+@dataclass(frozen=True)
+class Plane:
+    """A model's plane (hashable: a static jit argument)."""
+
+    model: object
+    heavy: bool
+
+    @property
+    def names(self) -> tuple[str, str]:
+        return ("cos_beta", "log10_mass_gev") if self.heavy else ("log10_mass_mev", "log10_coupling")
+
+    @property
+    def free(self) -> tuple[bool, bool]:
+        """Which coordinates the model depends on (cos beta only for the generic E6 model)."""
+        if self.heavy:
+            return (getattr(self.model, "cos_beta", 0.0) is None, True)
+        return (True, True)
+
+    @property
+    def sm_v(self) -> float:
+        """The v coordinate of the Standard Model (g -> 0, or M -> inf)."""
+        return math.inf if self.heavy else -math.inf
+
+    def params(self, u, v):
+        if self.heavy:
+            return HeavyZPrime(10.0**v, u)
+        return LightZPrime(10.0**u, 10.0**v)
+
+    def x_of_v(self, v):
+        """The counts-polynomial variable at v (g^2 or gamma)."""
+        from .limits import M_Z_GEV
+
+        return (M_Z_GEV / 10.0**v) ** 2 if self.heavy else 10.0 ** (2.0 * v)
+
+    def fixed_of_u(self, u):
+        """The fixed axis of the counts polynomial at u (the mass [MeV], or cos beta)."""
+        return u if self.heavy else 10.0**u
+
+
+def plane_for(model) -> Plane:
+    """The plane of ``model`` (a light or heavy Z' model)."""
+    family = model_family(model)
+    if family == "sm":
+        from ..errors import InputError
+
+        raise InputError("model: the SM has no parameters to scan; choose a Z' model")
+    return Plane(model, heavy=family == "heavy")

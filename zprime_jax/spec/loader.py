@@ -1,0 +1,122 @@
+"""The loader: presets by name or TOML files by path, validated into an :class:`ExperimentSpec`.
+
+:func:`parse_spec` takes a parsed TOML document through the checks of
+``validate`` (source, detector, exposure, statistics) and builds the
+``schema`` dataclasses; :func:`load_experiment` reads a shipped preset
+(``spec/presets/*.toml``) or a user's file first.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from ..errors import SpecError
+from .schema import DETECTOR_KINDS, SOURCE_KINDS, ExperimentSpec
+from .validate import (
+    _check_common_detector,
+    _check_electron_detector,
+    _check_exposure,
+    _check_gas_tpc,
+    _check_source,
+    _check_standard_detector,
+    _check_table,
+    _parse_standard_detector,
+    _parse_statistics,
+)
+
+
+def parse_spec(data: dict, origin: str = "<spec>") -> ExperimentSpec:
+    """Validate a parsed TOML document and build an :class:`ExperimentSpec`."""
+    top = {"name", "description", "reference", "source", "detector", "statistics"}
+    for key in data:
+        if key not in top:
+            raise SpecError(f"{origin}: {key}: unknown key; allowed: {sorted(top)}")
+    for key in ("name", "description", "source", "detector"):
+        if key not in data:
+            raise SpecError(f"{origin}: {key}: required key is missing")
+
+    source_table = dict(data["source"]) if isinstance(data["source"], dict) else data["source"]
+    if not isinstance(source_table, dict):
+        raise SpecError("source: must be a table")
+    kind = source_table.pop("kind", None)
+    if kind not in SOURCE_KINDS:
+        raise SpecError(f"source.kind: unknown source {kind!r}; allowed: {sorted(SOURCE_KINDS)}")
+    source_cls = SOURCE_KINDS[kind]
+    source = source_cls(**_check_table(source_table, source_cls, "source", skip=("kind",)))
+    _check_source(source)
+
+    det_table = data["detector"]
+    if not isinstance(det_table, dict):
+        raise SpecError("detector: must be a table")
+    det_table = dict(det_table)
+    det_kind = det_table.pop("kind", "standard")
+    if det_kind not in DETECTOR_KINDS:
+        raise SpecError(f"detector.kind: unknown kind {det_kind!r}; allowed: {sorted(DETECTOR_KINDS)}")
+    det_cls = DETECTOR_KINDS[det_kind]
+    if det_kind == "standard":
+        det = _parse_standard_detector(det_table)
+        _check_standard_detector(det)
+    else:
+        det = det_cls(**_check_table(det_table, det_cls, "detector", skip=("kind",)))
+    if det_kind == "gas-tpc":
+        _check_gas_tpc(det)
+    if det_kind == "electron-scattering":
+        _check_electron_detector(det, source)
+    else:
+        if source.kind == "radioactive":
+            raise SpecError(f"source.kind: a 'radioactive' line source is implemented for nu-e scattering "
+                            f"only (detector.kind = 'electron-scattering'), got detector.kind = {det_kind!r}")
+        _check_common_detector(det)
+    _check_exposure(source, det)
+
+    stats = _parse_statistics(data.get("statistics", {"chi2": "gaussian-sm"}
+                                       if det_kind == "electron-scattering" else {}))
+    electron_form = stats.chi2 == "gaussian-sm"
+    if electron_form != (det_kind == "electron-scattering"):
+        raise SpecError(f"statistics.chi2: {stats.chi2!r} does not apply to detector.kind = {det_kind!r} "
+                        "('gaussian-sm', eq. 23, is the chi^2 of electron-scattering detectors, and only it)")
+    for key in ("name", "description", "reference"):
+        if key in data and not isinstance(data[key], str):
+            raise SpecError(f"{key}: must be a string")
+    return ExperimentSpec(data["name"], data["description"], source, det, stats,
+                          data.get("reference", ""))
+
+
+def _preset_files() -> dict[str, Path]:
+    folder = resources.files(__package__) / "presets"
+    return {Path(p.name).stem: Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml")}
+
+
+def list_experiments() -> list[dict]:
+    """Name and description of every shipped preset, sorted by name."""
+    out = []
+    for name, path in sorted(_preset_files().items()):
+        with open(path, "rb") as fh:
+            out.append({"name": name, "description": tomllib.load(fh)["description"]})
+    return out
+
+
+def load_experiment(name_or_path: str, **detector_overrides) -> ExperimentSpec:
+    """Load a preset by name (``"ess-csi"``) or a TOML file by path, validated.
+
+    ``detector_overrides`` replace keys of the ``[detector]`` table before
+    validation (e.g. ``threshold_kev=2.0``).
+    """
+    presets = _preset_files()
+    if name_or_path in presets:
+        path = presets[name_or_path]
+    elif name_or_path.endswith(".toml") and Path(name_or_path).is_file():
+        path = Path(name_or_path)
+    else:
+        raise SpecError(f"experiment: unknown experiment {name_or_path!r}; "
+                        f"allowed: {sorted(presets)} or a path to a .toml file")
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(f"{path}: not valid TOML: {err}") from None
+    if detector_overrides:
+        data.setdefault("detector", {}).update(detector_overrides)
+    return parse_spec(data, origin=str(path))

@@ -1,0 +1,350 @@
+"""Validation: each table of a preset checked against its dataclass in ``schema``.
+
+Unknown keys, missing required keys, wrong types and out-of-range values raise
+:class:`SpecError` naming the field (``detector.threshold_kev``), before
+anything is compiled. Cross-table rules (who carries the exposure, which chi^2
+form fits which detector kind) are here too; ``loader.parse_spec`` calls them
+in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, fields
+
+from ..errors import SpecError
+from .schema import (
+    BINNINGS,
+    CHI2_FORMS,
+    DetectorPart,
+    DetectorSpec,
+    ElectronDetectorSpec,
+    GasTPCDetectorSpec,
+    StatisticsSpec,
+    live_days_of,
+    source_exposure_is_fixed,
+)
+
+
+def _check_table(table: dict, cls, path: str, skip=()) -> dict:
+    """Check keys against the dataclass ``cls``: unknown, missing and types.
+
+    Field types: "float", "bool", "str", "tuple" (a TOML table of numbers,
+    stored as sorted (key, value) pairs), "list" (a TOML array of numbers,
+    stored as a tuple), "float | str" (a number or a string),
+    each optionally "| None" (the key may be absent: TOML has no null).
+    """
+    allowed = {f.name: f for f in fields(cls) if f.name not in skip}
+    if not isinstance(table, dict):
+        raise SpecError(f"{path}: must be a table, got {type(table).__name__}")
+    for key in table:
+        if key not in allowed:
+            raise SpecError(f"{path}.{key}: unknown key; allowed: {sorted(allowed)}")
+    out = {}
+    for name, f in allowed.items():
+        if name not in table:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise SpecError(f"{path}.{name}: required key is missing")
+            continue
+        value = table[name]
+        kind = f.type if isinstance(f.type, str) else f.type.__name__
+        kind = kind.removesuffix(" | None")
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if kind == "float":
+            if not is_number:
+                raise SpecError(f"{path}.{name}: must be a number, got {value!r}")
+            value = float(value)
+        elif kind == "float | str":
+            if not (is_number or isinstance(value, str)):
+                raise SpecError(f"{path}.{name}: must be a number or a name, got {value!r}")
+            value = float(value) if is_number else value
+        elif kind == "bool" and not isinstance(value, bool):
+            raise SpecError(f"{path}.{name}: must be true or false, got {value!r}")
+        elif kind == "str" and not isinstance(value, str):
+            raise SpecError(f"{path}.{name}: must be a string, got {value!r}")
+        elif kind == "tuple":       # a TOML table of numbers, stored hashable
+            if not isinstance(value, dict) or not value or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()):
+                raise SpecError(f"{path}.{name}: must be a table of numbers, got {value!r}")
+            value = tuple(sorted((str(k), float(v)) for k, v in value.items()))
+        elif kind == "list":        # a TOML array of numbers, stored as a tuple
+            if not isinstance(value, list) or not value or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+                raise SpecError(f"{path}.{name}: must be a non-empty array of numbers, got {value!r}")
+            value = tuple(float(v) for v in value)
+        out[name] = value
+    return out
+
+
+def _positive(path: str, value: float, strict: bool = True) -> None:
+    if not (value > 0 if strict else value >= 0) or value != value:
+        raise SpecError(f"{path}: must be {'> 0' if strict else '>= 0'}, got {value}")
+
+
+def _check_acceptance(path: str, value, pe_per_kevnr) -> None:
+    from ..kernels.detectors import EFFICIENCY_FUNCTIONS
+
+    if isinstance(value, str):
+        if value not in EFFICIENCY_FUNCTIONS:
+            raise SpecError(f"{path}: unknown efficiency function {value!r}; allowed: a number in "
+                            f"(0, 1] or one of {sorted(EFFICIENCY_FUNCTIONS)}")
+        needs_pe, _ = EFFICIENCY_FUNCTIONS[value]
+        if needs_pe and pe_per_kevnr is None:
+            raise SpecError(f"{path}: {value!r} is a function of photoelectrons and needs "
+                            "detector.light_yield_pe_per_kevee and detector.quenching_factor")
+    elif not 0.0 < value <= 1.0:
+        raise SpecError(f"{path}: must be in (0, 1] or the name of an efficiency function, got {value}")
+
+
+def _check_part_targets(prefix: str, part: DetectorPart, form_factor: str) -> None:
+    """Material, isotope option and (for Helm) charge radii of one part.
+
+    ``prefix``: "detector" (single material) or "detector.parts[i]".
+    """
+    from ..physics.nuclei import MATERIALS, has_radius, material_composition
+
+    if part.material not in MATERIALS:
+        raise SpecError(f"{prefix}.material: unknown material {part.material!r}; "
+                        f"allowed: {sorted(MATERIALS)}")
+    if part.isotopes not in ("paper", "natural"):
+        raise SpecError(f"{prefix}.isotopes: must be 'paper' or 'natural', got {part.isotopes!r}")
+    if form_factor == "helm":
+        missing = [iso.name for iso in material_composition(part.material, part.isotopes)
+                   if not has_radius(iso)]
+        if missing:
+            raise SpecError(f"detector.form_factor: 'helm' needs the rms charge radius, which "
+                            f"{', '.join(missing)} ({part.material}) lack (nuclei.py has radii only for "
+                            f"the light-mediator paper's Table 1 elements); use 'symmetrized-fermi'")
+
+
+def _parse_parts(parts_raw, defaults: dict, pe_per_kevnr) -> tuple[DetectorPart, ...]:
+    """Validate ``[[detector.parts]]`` and fill in isotopes/acceptance from the detector."""
+    if not isinstance(parts_raw, list) or not parts_raw or not all(isinstance(t, dict) for t in parts_raw):
+        raise SpecError("detector.parts: must be a non-empty array of tables ([[detector.parts]]), "
+                        f"got {parts_raw!r}")
+    out, labels = [], set()
+    for i, table in enumerate(parts_raw):
+        path = f"detector.parts[{i}]"
+        vals = _check_table(table, DetectorPart, path)
+        vals.setdefault("label", vals["material"])
+        vals.setdefault("isotopes", defaults["isotopes"])
+        vals.setdefault("acceptance", defaults["acceptance"])
+        part = DetectorPart(**vals)
+        _positive(f"{path}.mass_kg", part.mass_kg)
+        _positive(f"{path}.threshold_kev", part.threshold_kev)
+        if not part.label or part.label in labels:
+            raise SpecError(f"{path}.label: must be non-empty and unique among the parts, got {part.label!r}")
+        labels.add(part.label)
+        _check_acceptance(f"{path}.acceptance", part.acceptance, pe_per_kevnr)
+        _check_part_targets(path, part, defaults["form_factor"])
+        out.append(part)
+    return tuple(out)
+
+
+_SINGLE_ONLY_KEYS = ("material", "mass_kg", "threshold_kev", "threshold_pe", "window_max_pe")
+
+
+def _parse_standard_detector(table: dict) -> DetectorSpec:
+    """Validate a standard detector table (single material or ``[[detector.parts]]``)."""
+    raw = dict(table)
+    parts_raw = raw.pop("parts", None)
+    vals = _check_table(raw, DetectorSpec, "detector", skip=("kind", "parts"))
+    ly, qf = vals.get("light_yield_pe_per_kevee"), vals.get("quenching_factor")
+    for key in ("light_yield_pe_per_kevee", "quenching_factor", "threshold_pe", "window_max_pe"):
+        if vals.get(key) is not None:
+            _positive(f"detector.{key}", vals[key])
+    if (ly is None) != (qf is None):
+        missing = "quenching_factor" if qf is None else "light_yield_pe_per_kevee"
+        raise SpecError(f"detector.{missing}: required with detector."
+                        f"{'light_yield_pe_per_kevee' if qf is None else 'quenching_factor'} "
+                        "(photoelectrons = light yield x quenching factor x E_r[keVnr])")
+    pe = None if ly is None else ly * qf
+    if parts_raw is not None:
+        for key in _SINGLE_ONLY_KEYS:
+            if key in vals:
+                raise SpecError(f"detector.{key}: not allowed with [[detector.parts]] "
+                                "(give it in each part)")
+        defaults = {k: vals.get(k, next(f.default for f in fields(DetectorSpec) if f.name == k))
+                    for k in ("isotopes", "acceptance", "form_factor")}
+        vals["parts"] = _parse_parts(parts_raw, defaults, pe)
+        return DetectorSpec(**vals)
+    for key in ("material", "mass_kg"):
+        if key not in vals:
+            raise SpecError(f"detector.{key}: required key is missing")
+    for kev, pe_key in (("threshold_kev", "threshold_pe"), ("window_max_kev", "window_max_pe")):
+        if kev in vals and pe_key in vals:
+            raise SpecError(f"detector.{pe_key}: give either detector.{kev} or detector.{pe_key}, not both")
+        if pe_key in vals:
+            if pe is None:
+                raise SpecError(f"detector.{pe_key}: needs detector.light_yield_pe_per_kevee and "
+                                "detector.quenching_factor to convert photoelectrons to keVnr")
+            vals[kev] = vals[pe_key] / pe
+    if "threshold_kev" not in vals:
+        raise SpecError("detector.threshold_kev: required key is missing (or give detector.threshold_pe)")
+    return DetectorSpec(**vals)
+
+
+def _check_standard_detector(det: DetectorSpec) -> None:
+    parts = det.part_list()
+    if not det.parts:
+        _positive("detector.mass_kg", det.mass_kg)
+        _positive("detector.threshold_kev", det.threshold_kev)
+    _positive("detector.background_per_day", det.background_per_day, strict=False)
+    if det.window_max_kev is not None:
+        for i, part in enumerate(parts):
+            th_name = f"detector.parts[{i}].threshold_kev" if det.parts else "detector.threshold_kev"
+            if not det.window_max_kev > part.threshold_kev:
+                raise SpecError(f"detector.window_max_kev: must exceed {th_name} "
+                                f"({part.threshold_kev}), got {det.window_max_kev}")
+    if det.binning not in BINNINGS:
+        raise SpecError(f"detector.binning: must be one of {BINNINGS}, got {det.binning!r}")
+    if det.parts and det.binning != "single":
+        raise SpecError(f"detector.binning: must be 'single' with [[detector.parts]], got {det.binning!r}")
+    if det.parts and det.smearing:
+        raise SpecError("detector.smearing: must be false with [[detector.parts]] (one total-count bin)")
+    if det.smearing and not det.resolution_at_threshold > 0:
+        raise SpecError("detector.resolution_at_threshold: must be > 0 when detector.smearing is true")
+    if det.binning == "resolution" and not det.resolution_at_threshold > 0:
+        raise SpecError("detector.resolution_at_threshold: must be > 0 for resolution binning")
+    if not det.parts:
+        _check_acceptance("detector.acceptance", det.acceptance, det.pe_per_kevnr)
+        _check_part_targets("detector", parts[0], det.form_factor)
+
+
+def _check_gas_tpc(det: GasTPCDetectorSpec) -> None:
+    from ..physics.nuclei import material_composition
+
+    for name in ("volume_m3", "pressure_torr", "reference_pressure_torr", "density_coefficient",
+                 "window_max_kev"):
+        _positive(f"detector.{name}", getattr(det, name))
+    _positive("detector.background_fraction", det.background_fraction, strict=False)
+    try:
+        targets = {iso.name for iso in material_composition(det.material, det.isotopes)}
+    except ValueError as err:
+        raise SpecError(str(err)) from None
+    given = {k for k, _ in det.thresholds_kev_at_reference}
+    if given != targets:
+        raise SpecError(f"detector.thresholds_kev_at_reference: need one threshold per target "
+                        f"{sorted(targets)}, got {sorted(given)}")
+    for k, v in det.thresholds_kev_at_reference:
+        _positive(f"detector.thresholds_kev_at_reference.{k}", v)
+        th = v * det.pressure_torr / det.reference_pressure_torr
+        if th >= det.window_max_kev:
+            raise SpecError(f"detector.pressure_torr: at {det.pressure_torr} Torr the {k} threshold "
+                            f"({th:.4g} keV, eq. 3.4) reaches detector.window_max_kev ({det.window_max_kev})")
+
+
+def _check_electron_detector(det: ElectronDetectorSpec, source) -> None:
+    """Geometry, target, binning; the bins must start below the kinematic end point."""
+    from ..physics.cross_sections import electron_max_recoil_mev
+
+    for name in ("density_g_cm3", "atomic_number", "molar_mass_g_mol", "height_m", "diameter_m",
+                 "source_distance_m", "bin_width_kev", "n_bins"):
+        _positive(f"detector.{name}", getattr(det, name))
+    _positive("detector.threshold_kev", det.threshold_kev, strict=False)
+    if det.n_bins != int(det.n_bins):
+        raise SpecError(f"detector.n_bins: must be a whole number, got {det.n_bins}")
+    if not 0.0 < det.efficiency <= 1.0:
+        raise SpecError(f"detector.efficiency: must be in (0, 1], got {det.efficiency}")
+    if source.kind != "radioactive":
+        raise SpecError(f"detector.kind: 'electron-scattering' needs a source.kind = 'radioactive' "
+                        f"(line source), got {source.kind!r}")
+    end_kev = 1e3 * float(electron_max_recoil_mev(max(source.line_energies_kev) / 1e3))
+    if det.threshold_kev >= end_kev:
+        raise SpecError(f"detector.threshold_kev: {det.threshold_kev} keV is above the kinematic end point "
+                        f"T_e^max = {end_kev:.1f} keV of the highest line; no events")
+
+
+def _check_common_detector(det) -> None:
+    from ..physics.form_factors import FORM_FACTORS
+    from ..physics.nuclei import MATERIALS
+
+    if det.exposure_years is not None:
+        _positive("detector.exposure_years", det.exposure_years)
+    if det.form_factor not in FORM_FACTORS:
+        raise SpecError(f"detector.form_factor: unknown {det.form_factor!r}; allowed: {sorted(FORM_FACTORS)}")
+    if det.kind == "standard":
+        return
+    if not 0.0 < det.acceptance <= 1.0:
+        raise SpecError(f"detector.acceptance: must be in (0, 1], got {det.acceptance}")
+    if det.material not in MATERIALS:
+        raise SpecError(f"detector.material: unknown material {det.material!r}; allowed: {sorted(MATERIALS)}")
+    if det.isotopes not in ("paper", "natural"):
+        raise SpecError(f"detector.isotopes: must be 'paper' or 'natural', got {det.isotopes!r}")
+
+
+def _check_source(source) -> None:
+    for f in fields(source):
+        value = getattr(source, f.name)
+        if f.type in ("float", "float | None") and value is not None:
+            _positive(f"source.{f.name}", value)
+    if source.kind == "lbnf-beam-dump" and source.flavours not in ("nu_mu", "all"):
+        raise SpecError(f"source.flavours: must be 'nu_mu' or 'all', got {source.flavours!r}")
+    if source.kind == "pion-dar":
+        if (source.protons_per_year is None) == (source.protons_on_target is None):
+            raise SpecError("source.protons_per_year: give exactly one of source.protons_per_year "
+                            "(with detector.exposure_years) and source.protons_on_target")
+        if source.live_days is not None and source.protons_on_target is None:
+            raise SpecError("source.live_days: only with source.protons_on_target "
+                            "(with protons_per_year the live time is detector.exposure_years)")
+    if source.kind == "radioactive":
+        from ..physics.models import FLAVOURS
+
+        if len(source.line_energies_kev) != len(source.line_fractions):
+            raise SpecError(f"source.line_fractions: need one fraction per line of source.line_energies_kev "
+                            f"({len(source.line_energies_kev)}), got {len(source.line_fractions)}")
+        for i, e in enumerate(source.line_energies_kev):
+            _positive(f"source.line_energies_kev[{i}]", e)
+        for i, a in enumerate(source.line_fractions):
+            if not 0.0 < a <= 1.0:
+                raise SpecError(f"source.line_fractions[{i}]: must be in (0, 1], got {a}")
+        if sum(source.line_fractions) > 1.0 + 1e-9:
+            raise SpecError(f"source.line_fractions: neutrinos per decay sum to {sum(source.line_fractions)} > 1")
+        if source.flavour not in FLAVOURS:
+            raise SpecError(f"source.flavour: unknown flavour {source.flavour!r}; allowed: {list(FLAVOURS)}")
+    if source.kind == "reactor":
+        from ..physics.fluxes import REACTOR_JOIN_MEV, _fractions_key
+
+        if source.fission_fractions:
+            try:
+                _fractions_key(dict(source.fission_fractions))
+            except ValueError as err:
+                raise SpecError(f"source.{err}") from None
+        if not source.max_energy_mev > REACTOR_JOIN_MEV:
+            raise SpecError(f"source.max_energy_mev: must exceed {REACTOR_JOIN_MEV} MeV "
+                            f"(the Kopeikin/Huber-Mueller join), got {source.max_energy_mev}")
+
+
+def _check_exposure(source, det) -> None:
+    """Cross-table rules: who carries the exposure, and the live time of a per-day background."""
+    years = getattr(det, "exposure_years", None)
+    if source_exposure_is_fixed(source):
+        if years is not None:
+            carrier = ("source.protons_on_target" if source.kind == "pion-dar" else "source.exposure_days")
+            raise SpecError(f"detector.exposure_years: not used with {carrier}, which fixes the "
+                            "exposure; remove it")
+    elif years is None:
+        raise SpecError(f"detector.exposure_years: required key is missing (the {source.kind} "
+                        "source gives a rate per year)")
+    if getattr(det, "background_per_day", 0.0) > 0 and live_days_of(source, det) is None:
+        raise SpecError("detector.background_per_day: needs a live time; with source.protons_on_target "
+                        "give source.live_days")
+
+
+def _parse_statistics(table) -> StatisticsSpec:
+    vals = _check_table(table, StatisticsSpec, "statistics")
+    chi2 = vals.get("chi2", "pulls-poisson")
+    if chi2 not in CHI2_FORMS:
+        raise SpecError(f"statistics.chi2: unknown form {chi2!r}; allowed: {sorted(CHI2_FORMS)}")
+    needed = CHI2_FORMS[chi2]
+    for key in table:
+        if key != "chi2" and key not in needed:
+            raise SpecError(f"statistics.{key}: not a setting of chi2 = {chi2!r} (its keys: {list(needed)})")
+    stats = StatisticsSpec(**vals)
+    for key in needed:
+        value = getattr(stats, key)
+        if value is None:
+            raise SpecError(f"statistics.{key}: required key is missing for chi2 = {chi2!r}")
+        _positive(f"statistics.{key}", value, strict=key.startswith("sigma"))
+    return stats
+
+
