@@ -21,7 +21,7 @@ For each case:
    chi^2 evaluation), wall times.
 2. Exact check of every traced point: the root of Delta chi^2(m, g) = level
    in g at the traced mass, nearest the traced g, found independently by the
-   polynomial path (``rates.counts_coupling_polynomial``): samples over
+   polynomial path (``rates.counts_polynomial``): samples over
    +-0.02 dex (equally spaced, plus geometrically spaced from 1e-11 dex next
    to the point), the sign change nearest the point, then 50 bisections in
    log10 g (to far below 1e-10).
@@ -75,9 +75,9 @@ import zprime_jax
 
 zprime_jax.enable_x64()
 
+from zprime_jax import likelihood  # noqa: E402
 from zprime_jax.inference import contours, scan  # noqa: E402
-from zprime_jax.kernels.rates import build_kernel, counts_coupling_polynomial  # noqa: E402
-from zprime_jax.likelihood import stats  # noqa: E402
+from zprime_jax.kernels.rates import build_kernel, counts_polynomial  # noqa: E402
 from zprime_jax.physics.models import get_model  # noqa: E402
 
 CASES = {
@@ -104,7 +104,7 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "contours.json"
 def _poly_dchi2(coeffs, g, measurements):
     g2 = g * g
     signals = [c[0] + g2 * (c[1] + g2 * c[2]) for c in coeffs]
-    return stats.delta_chi2_from_signals(signals, measurements)[0]
+    return likelihood.profile_signals(signals, measurements)[0]
 
 
 def _nearest_root(fn, centre, level):
@@ -134,7 +134,7 @@ def _nearest_root(fn, centre, level):
 @partial(jax.jit, static_argnums=3)
 def _roots_in_g(log_m, log_g, measurements, model, level):
     def one(lm, lg):
-        coeffs = [counts_coupling_polynomial(10.0**lm, m.kernel, model) for m in measurements]
+        coeffs = [counts_polynomial(m.kernel, model, 10.0**lm) for m in measurements]
         return _nearest_root(lambda t: _poly_dchi2(coeffs, 10.0**t, measurements), lg, level)
     return jax.vmap(one)(log_m, log_g)
 
@@ -143,7 +143,7 @@ def _roots_in_g(log_m, log_g, measurements, model, level):
 def _roots_in_m(log_m, log_g, measurements, model, level):
     def one(lm, lg):
         def fn(t):
-            coeffs = [counts_coupling_polynomial(10.0**t, m.kernel, model) for m in measurements]
+            coeffs = [counts_polynomial(m.kernel, model, 10.0**t) for m in measurements]
             return _poly_dchi2(coeffs, 10.0**lg, measurements)
         return _nearest_root(fn, lm, level)
     return jax.vmap(one)(log_m, log_g)
@@ -240,7 +240,7 @@ def grid_contour(ms, model, case, n, progress=None):
 
 def run_case(name, case, args):
     print(f"== {name}: {case['model']} at {case['experiment']}", flush=True)
-    ms = (stats.asimov_measurement(build_kernel(case["experiment"])),)
+    ms = (likelihood.asimov_measurement(build_kernel(case["experiment"])),)
     model = get_model(case["model"])
     level = contours.CL90_1DOF
     calls = []

@@ -13,7 +13,7 @@ directory on ``sys.path``; that module is not part of the installed package).
 
 What it measures (see benchmarks/README.md):
 
-1. ``build_kernel`` for the six ESS presets and ``stats.asimov_measurement``
+1. ``build_kernel`` for the six ESS presets and ``likelihood.asimov_measurement``
    (the Asimov data and reference chi^2), timed separately.
 2. Validation BEFORE any grid timing, against two baselines that share the
    chi^2 (eq. 4.1) and its (xi_S, xi_B) profile with ``scipy.optimize.minimize``
@@ -100,9 +100,9 @@ import zprime_jax  # noqa: E402
 
 zprime_jax.enable_x64()
 
+from zprime_jax import likelihood  # noqa: E402
 from zprime_jax.inference import scan  # noqa: E402
 from zprime_jax.kernels.rates import build_kernel  # noqa: E402
-from zprime_jax.likelihood import stats  # noqa: E402
 from zprime_jax.physics.models import MODELS  # noqa: E402
 
 PRESETS = ("ess-csi", "ess-si", "ess-xe", "ess-ge", "ess-ar", "ess-c3f8")
@@ -301,8 +301,8 @@ class BaselineExperiment(ProfiledExperiment):
         self.Z = np.asarray(kernel.Z)
         self.N = np.asarray(kernel.N)
         self.background = np.asarray(kernel.background)
-        self.sigma_s = float(kernel.sigma_signal)
-        self.sigma_b = float(kernel.sigma_background)
+        self.sigma_s = float(kernel.statistics.sigma_signal)
+        self.sigma_b = float(kernel.statistics.sigma_background)
         m_t, radius = [], []
         for name, z, n in zip(kernel.targets, self.Z, self.N, strict=True):
             iz, ia, mass_u, rms = ISOTOPES[name]
@@ -371,8 +371,8 @@ class PlainScipyExperiment(ProfiledExperiment):
         self.epsrel = float(epsrel)
         self.edges_kev = np.asarray(kernel.edges_kev)
         self.background = np.asarray(kernel.background)
-        self.sigma_s = float(kernel.sigma_signal)
-        self.sigma_b = float(kernel.sigma_background)
+        self.sigma_s = float(kernel.statistics.sigma_signal)
+        self.sigma_b = float(kernel.statistics.sigma_background)
         self._set_asimov()
 
     def counts(self, mass_mev, coupling):
@@ -509,7 +509,7 @@ def ess_measurements():
     jax.block_until_ready(kernels)
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    measurements = [stats.asimov_measurement(k) for k in kernels]
+    measurements = [likelihood.asimov_measurement(k) for k in kernels]
     jax.block_until_ready(measurements)
     return kernels, measurements, build_s, time.perf_counter() - t0
 

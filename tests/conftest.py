@@ -1,15 +1,14 @@
-"""Shared test configuration: float64 everywhere, and lazily built rate kernels.
+"""Shared test configuration: float64 and strict rank promotion everywhere, lazily built rate kernels.
 
-``jax_numpy_rank_promotion = "raise"`` (house style) is deliberately NOT set:
-package code relies on implicit rank promotion, so build_kernel and every
-model fail under it. First offenders (found with the "warn" setting):
-fluxes.py:123/125 (``half * (_GL_X + 1.0)``: (K, 1) x (16,)), models.py:100
-(loop integrand (..., 1) x (48,)), models.py:126 and 184 ((6, 1, 1) + (T, K)),
-rates.py:248 (``form_factor * (Z[:, None] * gp ...)``: (T, K) x (F, T, K))."""
+``jax_numpy_rank_promotion = "raise"`` (house style): an operation between
+arrays of different ranks must broadcast explicitly, so a shape mistake is an
+error rather than a silent outer product.
+"""
 
 import jax
 
 jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_numpy_rank_promotion", "raise")
 
 import pytest  # noqa: E402
 

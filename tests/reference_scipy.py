@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from scipy import integrate, optimize, special
 
-PRESET_DIR = Path(__file__).resolve().parents[1] / "zprime_jax" / "experiments" / "presets"
+PRESET_DIR = Path(__file__).resolve().parents[1] / "zprime_jax" / "spec" / "presets"
 
 # --- constants (hard-coded; primary sources in the comments) ---------------
 HBARC_MEV_CM = 197.3269804e-13      # hbar c [MeV cm], CODATA 2018

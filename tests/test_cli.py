@@ -10,6 +10,7 @@ from zprime_jax import cli, config, likelihood
 from zprime_jax.errors import InputError, ZPrimeError
 from zprime_jax.inference import limits
 from zprime_jax.kernels.rates import build_kernel
+from zprime_jax.papers import published
 from zprime_jax.physics.models import MODELS
 from zprime_jax.spec.groups import ESS_DETECTORS
 
@@ -35,7 +36,8 @@ def test_rates_json_contract(capsys):
         assert key in out
     bins = out["bins"]
     assert len(bins["edges_kev"]) == len(bins["signal"]) + 1 == len(bins["background"]) + 1
-    assert bins["edges_kev"][0] == pytest.approx(0.9) and bins["edges_kev"][-1] == pytest.approx(45.6)
+    assert bins["edges_kev"][0] == pytest.approx(0.9)
+    assert bins["edges_kev"][-1] == pytest.approx(published.light_table_2()["ess-xe"]["e_max_kev"])   # Table 2
     # the breakdowns are partitions of the total (same numbers summed differently)
     assert sum(bins["signal"]) == pytest.approx(out["total"], rel=1e-12)
     assert sum(out["by_target"].values()) == pytest.approx(out["total"], rel=1e-12)
@@ -135,7 +137,7 @@ def test_mass_limit_cr51_json(capsys):
     assert code == 0 and out["chi2_forms"] == {"cr51-lxe-a": "gaussian-sm"}
     direct = heavy.mass_limit((heavy.measurement(build_kernel("cr51-lxe-a")),), MODELS["e6-chi"])
     assert out["mass_limit_gev"] == pytest.approx(direct["mass_limit_gev"], rel=1e-12)
-    assert out["mass_limit_gev"] == pytest.approx(510.0, rel=0.04)      # Table III (A)
+    assert out["mass_limit_gev"] == pytest.approx(published.table_iii()[("cr51-lxe-a", "e6-chi")], rel=0.04)
 
 
 def test_rates_cr51_json(capsys):
@@ -241,8 +243,11 @@ def test_sensitivity_with_observed_data(capsys, tmp_path):
 
 
 def test_posterior_rejects_bad_input(capsys):
-    code, out = run(capsys, "posterior", "--experiment", "ess-ar", "--model", "lr", "--json")
+    code, out = run(capsys, "posterior", "--experiment", "ess-ar", "--model", "sm", "--json")
     assert code == 2 and "--model" in out["error"]
+    code, out = run(capsys, "posterior", "--experiment", "coherent-csi", "--model", "e6-chi", "--mass-range-mev",
+                    "1,10", "--json")
+    assert code == 2 and out["field"] == "--mass-range-mev" and "--mass-range-gev" in out["error"]
     code, out = run(capsys, "posterior", "--experiment", "ess-ar", "--model", "universal", "--chains", "0", "--json")
     assert code == 2 and "--chains" in out["error"]
 
@@ -323,3 +328,30 @@ def test_empty_cache_dir_disables_the_compilation_cache(monkeypatch):
     before = jax.config.jax_compilation_cache_dir
     monkeypatch.setenv("ZPRIME_JAX_CACHE_DIR", "")
     assert config.enable_compilation_cache() is None and jax.config.jax_compilation_cache_dir == before
+
+
+# --- issue 13: one likelihood for every analysis ------------------------------
+
+def test_sensitivity_coherent_csi_uses_eq21_with_the_measured_events(capsys):
+    """COHERENT CsI declares eq. 21 with its 142 measured events: a light-Z' sensitivity uses it (observed
+    data, so the exclusion is relative to the best fit) and says so in ``likelihoods``."""
+    code, out = run(capsys, "sensitivity", "--experiment", "coherent-csi", "--model", "universal",
+                    "--masses-mev", "1,100", "--json")
+    assert code == 0, out
+    assert out["likelihoods"] == {"coherent-csi": "coherent-2017"}
+    assert out["reference"] == "best-fit" and out["best_fit"]["chi2_sm"] > 0
+    g = [r["coupling"] for r in out["limits"]]
+    assert all(1e-5 < x < 1e-3 for x in g) and g[0] < g[1]       # measured: 3.9e-5, 8.4e-5
+
+
+def test_sensitivity_reports_the_form_of_every_experiment(capsys):
+    code, out = run(capsys, "sensitivity", "--experiment", "ess-ar", "--experiment", "coherent-lar",
+                    "--model", "b-l", "--masses-mev", "10", "--json")
+    assert code == 0 and out["likelihoods"] == {"ess-ar": "pulls-poisson", "coherent-lar": "projection"}
+    assert out["limits"][0]["coupling"] is not None and "best_fit" not in out     # Asimov: SM reference
+
+
+def test_mass_limit_reports_likelihoods(capsys):
+    code, out = run(capsys, "mass-limit", "--experiment", "coherent-csi", "--experiment", "connie", "--model",
+                    "lr", "--json")
+    assert code == 0 and out["likelihoods"] == {"coherent-csi": "coherent-2017", "connie": "projection"}

@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
+from zprime_jax import likelihood
 from zprime_jax.kernels.rates import build_kernel, expected_counts, kinematic_end_points_kev
 from zprime_jax.physics.models import get_model
 from zprime_jax.spec import SpecError, load_experiment, parse_spec
@@ -115,15 +116,16 @@ def test_multi_part_target_names():
 
 def test_chi2_metadata_on_kernels():
     k = kernel("coherent-csi")
-    assert k.chi2_form == "coherent-2017"
-    assert dict(k.chi2_params) == {"n_meas": 142.0, "b_0n": 6.0, "b_ss": 405.0,
-                                   "sigma_a1": 0.28, "sigma_a2": 0.25}           # eq. 21, exact
-    assert k.chi2_param("b_ss") == 405.0
-    with pytest.raises(KeyError, match="sigma_sys"):
-        k.chi2_param("sigma_sys")
+    assert k.statistics.chi2 == "coherent-2017"
+    assert dict(k.statistics.chi2_params) == {"n_meas": 142.0, "b_0n": 6.0, "b_ss": 405.0,
+                                              "sigma_a1": 0.28, "sigma_a2": 0.25}      # eq. 21, exact
+    form = likelihood.likelihood_for(k)                    # the one place that reads [statistics]
+    assert form.form == "coherent-2017" and float(form.b_ss) == 405.0
+    assert float(likelihood.declared_data(k)[0]) == 142.0
     for name in HEAVY_PRESETS[1:]:
-        assert kernel(name).chi2_form == "projection"
-        assert kernel(name).chi2_params == (("sigma_stat", 0.2), ("sigma_sys", 0.2))  # eq. 22, exact
+        assert kernel(name).statistics.chi2 == "projection"
+        assert kernel(name).statistics.chi2_params == (("sigma_stat", 0.2), ("sigma_sys", 0.2))  # eq. 22, exact
+        assert likelihood.likelihood_for(kernel(name)).form == "projection"
     # the light-mediator presets keep eq. 4.1 (the default)
     for name in LIGHT_PRESETS:
         st = load_experiment(name).statistics

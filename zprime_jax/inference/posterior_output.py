@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -44,8 +45,9 @@ def write_outputs(result: dict, out_dir, mcmc=None) -> dict:
     np.savez(files["samples_npz"], **result["samples"], experiments=np.asarray(result["experiments"]))
     if mcmc is not None:
         try:
-            import arviz
-
+            with warnings.catch_warnings():      # ArviZ 0.2x announces its 1.0 refactor at import
+                warnings.simplefilter("ignore", FutureWarning)
+                import arviz
             arviz.from_numpyro(mcmc).to_netcdf(str(folder / "posterior.nc"))
             files["samples_netcdf"] = str(folder / "posterior.nc")
         except Exception as err:        # reported: the NPZ file holds the same samples

@@ -441,13 +441,17 @@ def build_gas_tpc_kernel(spec: ExperimentSpec, pressure_torr, nodes_per_segment:
     return dataclasses.replace(kernel, background=det.background_fraction * sm)
 
 
-def coherent_charge_squared(params, kernel: RateKernel, model):
-    """Q(E_r)^2 at every node, shape (F, T, K) (eq. 2.3 squared)."""
+def coherent_charge(params, kernel: RateKernel, model):
+    """Q(E_r) = F(q) (Z g_p + N g_n) at every node and source flavour, shape (F, T, K) (eq. 2.3)."""
     gp, gn = model.nucleon_couplings(params, kernel.q_mev)        # (6, T, K)
     idx = jnp.asarray(kernel.flavour_index)
     gp, gn = gp[idx], gn[idx]                                     # (F, T, K)
-    q_charge = kernel.form_factor * (kernel.Z[:, None] * gp + kernel.N[:, None] * gn)
-    return q_charge**2
+    return kernel.form_factor[None] * (kernel.Z[None, :, None] * gp + kernel.N[None, :, None] * gn)
+
+
+def coherent_charge_squared(params, kernel: RateKernel, model):
+    """Q(E_r)^2 at every node, shape (F, T, K) (eq. 2.3 squared)."""
+    return coherent_charge(params, kernel, model) ** 2
 
 
 def expected_counts(params, kernel: RateKernel, model, breakdown: bool = False):
@@ -520,14 +524,8 @@ def counts_polynomial(kernel, model, fixed):
         from . import electron
 
         return electron.counts_gamma_polynomial(kernel, model, fixed)
-    idx = jnp.asarray(kernel.flavour_index)
-
-    def charge(x):
-        gp, gn = model.nucleon_couplings(params_at(model, fixed, x), kernel.q_mev)
-        return kernel.form_factor * (kernel.Z[:, None] * gp[idx] + kernel.N[:, None] * gn[idx])
-
-    a = charge(0.0)
-    c = charge(1.0) - a
+    a = coherent_charge(params_at(model, fixed, 0.0), kernel, model)
+    c = coherent_charge(params_at(model, fixed, 1.0), kernel, model) - a
     stacked = jnp.stack([a * a, 2.0 * a * c, c * c])                     # (3, F, T, K)
     per_node = jnp.sum(kernel.weight[None] * stacked, axis=1)            # (3, T, K)
     return jnp.einsum("tbk,ptk->pb", kernel.response, per_node)
