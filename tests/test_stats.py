@@ -11,7 +11,7 @@ from scipy.optimize import minimize
 import zprime_jax
 from zprime_jax import likelihood
 from zprime_jax.kernels.rates import build_kernel, expected_counts
-from zprime_jax.likelihood import poisson
+from zprime_jax.likelihood import poisson_fast as poisson
 from zprime_jax.physics.models import MODELS, LightZPrime
 
 zprime_jax.enable_x64()

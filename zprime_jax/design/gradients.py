@@ -35,6 +35,7 @@ limits in tests/test_gradients.py)::
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -55,24 +56,32 @@ def scaled_kernel(kernel: RateKernel, exposure=1.0, background=1.0, background_s
 
 @dataclass(frozen=True)
 class _InputLevel:
-    """f(t, log inputs) = Delta chi^2(g = 10^t) - level of Asimov data for the scaled kernel (hashable)."""
+    """f(t, (log inputs, kernel)) = Delta chi^2(g = 10^t) - level of Asimov data for the scaled kernel.
 
-    kernel: RateKernel
+    Hashable by value (model, mass, level, flag): one compiled derivative serves every call.
+    """
+
     model: object
     mass_mev: float
     level: float
     background_scales_with_exposure: bool
 
-    def __hash__(self):                     # the kernel holds arrays: hash by identity (a static jit key)
-        return id(self)
-
-    def __call__(self, t, log_inputs):
+    def __call__(self, t, theta):
+        log_inputs, kernel = theta
         exposure, background = jnp.exp(log_inputs[0]), jnp.exp(log_inputs[1])
-        k = scaled_kernel(self.kernel, exposure, background, self.background_scales_with_exposure)
+        k = scaled_kernel(kernel, exposure, background, self.background_scales_with_exposure)
         c = counts_polynomial(k, self.model, self.mass_mev)
         g2 = (10.0**t) ** 2
         m = asimov_measurement(k, self.model)
-        return profile_signals([c[0] + g2 * (c[1] + g2 * c[2])], (m,))[0] - self.level
+        return profile_signals([c[0] + g2 * (c[1] + g2 * c[2])], (m,), method="fast")[0] - self.level
+
+
+@partial(jax.jit, static_argnums=0)
+def _log_derivatives(f: _InputLevel, t_star, kernel):
+    """(d log10 g*/d ln(exposure, background), d Delta chi^2/d log10 g) at the limit (implicit rule)."""
+    zero = jnp.zeros(2)
+    d = jax.jacfwd(lambda li: implicit_root(f, t_star, (li, kernel)))(zero)
+    return d, jax.grad(f, argnums=0)(t_star, (zero, kernel))
 
 
 def limit_input_gradients(kernel: RateKernel, model, mass_mev: float, level: float = CL90_1DOF,
@@ -92,12 +101,9 @@ def limit_input_gradients(kernel: RateKernel, model, mass_mev: float, level: flo
     g_star = float(lim["coupling"][0])
     if not g_star == g_star:       # NaN
         raise InputError(f"mass_mev: no limit inside coupling_range {coupling_range} at m = {mass_mev} MeV")
-    f = _InputLevel(kernel, model, float(mass_mev), float(level), background_scales_with_exposure)
-    t_star = jnp.log10(g_star)
-    zero = jnp.zeros(2)
-    dlog10g = jax.jacfwd(lambda li: implicit_root(f, t_star, li))(zero)      # d log10 g* / d ln(inputs)
+    f = _InputLevel(model, float(mass_mev), float(level), bool(background_scales_with_exposure))
+    dlog10g, slope = _log_derivatives(f, jnp.log10(g_star), kernel)          # d log10 g* / d ln(inputs)
     dln = dlog10g * jnp.log(10.0)                                            # d ln g* / d ln(inputs)
-    slope = jax.grad(f, argnums=0)(t_star, zero)
     return {"coupling": g_star, "mass_mev": float(mass_mev),
             "dlog_g_dlog_exposure": float(dln[0]), "dlog_g_dlog_background": float(dln[1]),
             "dg_dexposure": float(dln[0]) * g_star, "dg_dbackground": float(dln[1]) * g_star,

@@ -28,7 +28,7 @@ import numpy as np
 from ..errors import InputError
 from ..kernels.rates import expected_counts
 from ..likelihood import Analysis, as_analysis, joint_chi2, observed_measurement
-from ..likelihood.measurement import profile_analysis
+from ..likelihood.combine import profile_analysis
 from ..likelihood.observed import load_observed_counts
 from .planes import Plane, plane_for
 from .scan import raster

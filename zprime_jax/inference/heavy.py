@@ -26,7 +26,7 @@ from ..errors import InputError
 from ..kernels.rates import counts_polynomial
 from ..likelihood import CL90_1DOF, Analysis, as_analysis, likelihood_for
 from ..likelihood import measurement as _measurement
-from ..likelihood.measurement import profile_analysis
+from ..likelihood.combine import profile_analysis
 from .implicit import implicit_root
 from .limits import M_Z_GEV, mass_limits
 from .scan import raster, signal_at

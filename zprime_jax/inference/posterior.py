@@ -115,9 +115,9 @@ def _ranges(plane: Plane, mass_range, coupling_range):
 
 def _nuisance_layout(analysis, reparam: bool):
     """(names, sigmas, reparametrised {measurement index: nuisance name}) of the analysis' nuisances."""
-    from ..likelihood.measurement import _layout
+    from ..likelihood.combine import nuisance_layout
 
-    names, index = _layout(analysis)
+    names, index = nuisance_layout(analysis)
     sigmas = np.ones(len(names))
     for m, idx in zip(analysis, index):
         if idx.size:
@@ -139,10 +139,10 @@ def _numpyro_model(analysis, plane: Plane, u_range, v_range, reparam: bool):
     from numpyro.distributions import constraints
 
     from ..kernels.rates import expected_counts
-    from ..likelihood.measurement import _sm_counts
+    from ..likelihood.measurement import sm_counts
 
     names, sigmas, index, reparametrised = _nuisance_layout(analysis, reparam)
-    sm_totals = [jnp.sum(_sm_counts(m.kernel, plane.model)) for m in analysis]
+    sm_totals = [jnp.sum(sm_counts(m.kernel, plane.model)) for m in analysis]
     free_u = plane.free[0]
 
     def positive(name):

@@ -35,7 +35,7 @@ import numpy as np
 from ..errors import InputError
 from ..kernels.rates import counts_polynomial, params_at
 from ..likelihood import CL90_1DOF, as_analysis, delta_chi2, profile_signals
-from ..likelihood.poisson import FAST_PASSES
+from ..likelihood.poisson_fast import FAST_PASSES
 from .sharding import sharded_map
 
 WARM_PASSES = 12         # max passes per point along a row (warm start; early exit); unconverged points are refined

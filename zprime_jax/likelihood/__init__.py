@@ -15,21 +15,18 @@ Forms (frozen pytrees, each profiled over its own named nuisances, returning a
 pair it with data; :func:`delta_chi2` is what every consumer calls.
 """
 
+from .combine import DeltaChi2, delta_chi2, joint_chi2, nuisance_names, profile_analysis, profile_signals
 from .gaussian import GaussianSM
 from .levels import CL90_1DOF, delta_chi2_for_cl
 from .measurement import (
     Analysis,
-    DeltaChi2,
     Measurement,
     as_analysis,
     asimov_measurement,
     declared_data,
-    delta_chi2,
-    joint_chi2,
     likelihood_for,
     measurement,
     observed_measurement,
-    profile_signals,
 )
 from .poisson import PoissonPulls, poisson_deviance, profile_pulls, profile_pulls_fast
 from .profile import Profile
@@ -38,6 +35,6 @@ from .totals import Coherent2017, Projection
 __all__ = [
     "Analysis", "CL90_1DOF", "Coherent2017", "DeltaChi2", "GaussianSM", "Measurement", "PoissonPulls",
     "Profile", "Projection", "as_analysis", "asimov_measurement", "declared_data", "delta_chi2",
-    "delta_chi2_for_cl", "joint_chi2", "likelihood_for", "measurement", "observed_measurement",
-    "poisson_deviance", "profile_pulls", "profile_pulls_fast", "profile_signals",
+    "delta_chi2_for_cl", "joint_chi2", "likelihood_for", "measurement", "nuisance_names", "observed_measurement",
+    "poisson_deviance", "profile_analysis", "profile_pulls", "profile_pulls_fast", "profile_signals",
 ]

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
+# Converged when half the Newton decrement g^T H^-1 g (the predicted chi^2 decrease still
+# available) is below this: far below any Delta chi^2 of interest. The rule of every profiler.
+CONVERGENCE_TOL = 1e-9
+
 
 @jax.tree_util.register_dataclass
 @dataclass(frozen=True)
