@@ -43,24 +43,27 @@ def nuisance_layout(analysis: Analysis):
     return names, index
 
 
+def _pull_terms(nuisances, nominal, sigma):
+    """((nu - nominal)/sigma)^2 per nuisance; 0 for sigma = 0 (a nuisance fixed at its nominal value)."""
+    pulls = jnp.where(sigma > 0, (nuisances - nominal) / jnp.where(sigma > 0, sigma, 1.0), 0.0)
+    return pulls * pulls
+
+
 def joint_chi2(nuisances, signals, analysis: Analysis):
     """Sum of the measurements' chi^2 at fixed nuisances (the union vector), each constraint counted once.
 
     Constraint of nuisance k: ((nu_k - nominal_k)/sigma_k)^2; a nuisance with
     sigma = 0 is fixed at its nominal value (contributes nothing; hold it there).
+    Returns (chi^2, nominal values, sigmas), the last two as union vectors.
     """
     names, index = nuisance_layout(analysis)
-    total = 0.0
     nominal = jnp.ones(len(names))
     sigma = jnp.ones(len(names))
-    for sig, m, idx in zip(signals, analysis, index):
-        form = m.likelihood
-        total = total + form.data_chi2(nuisances[idx], sig, m.data)
+    for m, idx in zip(analysis, index):
         if idx.size:
-            nominal = nominal.at[idx].set(form.nominal())
-            sigma = sigma.at[idx].set(form.sigmas())
-    pulls = jnp.where(sigma > 0, (nuisances - nominal) / jnp.where(sigma > 0, sigma, 1.0), 0.0)
-    return total + jnp.sum(pulls * pulls), nominal, sigma
+            nominal = nominal.at[idx].set(m.likelihood.nominal())
+            sigma = sigma.at[idx].set(m.likelihood.sigmas())
+    return jnp.sum(_parts(nuisances, signals, analysis)), nominal, sigma
 
 
 class AnalysisProfile(NamedTuple):
@@ -93,9 +96,8 @@ def _parts(nuisances, signals, analysis: Analysis):
         if idx.size:
             mine = np.asarray([k not in owned for k in idx])
             owned.update(int(k) for k in idx)
-            sigma = form.sigmas()
-            pulls = jnp.where(sigma > 0, (nuisances[idx] - form.nominal()) / jnp.where(sigma > 0, sigma, 1.0), 0.0)
-            value = value + jnp.sum(jnp.where(jnp.asarray(mine), pulls * pulls, 0.0))
+            terms = _pull_terms(nuisances[idx], form.nominal(), form.sigmas())
+            value = value + jnp.sum(jnp.where(jnp.asarray(mine), terms, 0.0))
         parts.append(value)
     return jnp.stack(parts)
 

@@ -57,7 +57,7 @@ from .poisson_fast import (
     solver_converged,
     warm_start,
 )
-from .profile import CONVERGENCE_TOL, Profile
+from .profile import CONVERGENCE_TOL, Normalisations, Profile
 
 NEWTON_ITERATIONS = 16
 # Step fractions tried in order; the first that lowers chi^2 is taken.
@@ -147,7 +147,7 @@ class ScanState(NamedTuple):
 
 @jax.tree_util.register_dataclass
 @dataclass(frozen=True)
-class PoissonPulls:
+class PoissonPulls(Normalisations):
     """Binned Poisson chi^2 with Gaussian-constrained normalisation pulls (light-mediator paper eq. 4.1).
 
     mu_i = xi_S N_i + xi_B N_B,i; chi^2 = sum_i 2[mu_i - n_i + n_i ln(n_i/mu_i)]
@@ -168,13 +168,7 @@ class PoissonPulls:
     form: ClassVar[str] = "pulls-poisson"
     equation: ClassVar[str] = "light-mediator paper eq. 4.1 (binned Poisson, signal and background pulls)"
 
-    @property
-    def nuisance_names(self) -> tuple[str, ...]:
-        return self.names
 
-    def nominal(self) -> jax.Array:
-        """Nominal values of the nuisances (both normalisations 1)."""
-        return jnp.ones(2, dtype=jnp.result_type(self.background))
 
     def sigmas(self) -> jax.Array:
         """Gaussian widths of the nuisances' constraints, (2,)."""

@@ -38,6 +38,18 @@ class Profile:
     passes: jax.Array
 
 
+class Normalisations:
+    """Shared behaviour of forms whose nuisances are normalisation factors (nominal 1) named by ``names``."""
+
+    @property
+    def nuisance_names(self) -> tuple[str, ...]:
+        return self.names
+
+    def nominal(self) -> jax.Array:
+        """Nominal values of the nuisances: every normalisation factor is 1."""
+        return jnp.ones(len(self.names), dtype=jnp.result_type(float))
+
+
 class ClosedForm:
     """Shared behaviour of the forms whose profile has a closed form (heavy-Z' paper eqs. 21-23).
 

@@ -28,12 +28,12 @@ from typing import ClassVar
 import jax
 import jax.numpy as jnp
 
-from .profile import ClosedForm
+from .profile import ClosedForm, Normalisations
 
 
 @jax.tree_util.register_dataclass
 @dataclass(frozen=True)
-class Coherent2017(ClosedForm):
+class Coherent2017(Normalisations, ClosedForm):
     """Eq. (21): COHERENT CsI 2017 total count with signal and prompt-neutron pulls.
 
     Fields (arrays): ``b_0n`` prompt-neutron background, ``b_ss`` steady-state
@@ -51,12 +51,7 @@ class Coherent2017(ClosedForm):
     form: ClassVar[str] = "coherent-2017"
     equation: ClassVar[str] = "heavy-Z' paper eq. 21 (COHERENT 2017 total count, two pulls)"
 
-    @property
-    def nuisance_names(self) -> tuple[str, ...]:
-        return self.names
 
-    def nominal(self):
-        return jnp.ones(2, dtype=jnp.result_type(self.b_0n))
 
     def sigmas(self):
         return jnp.stack([jnp.asarray(self.sigma_a1), jnp.asarray(self.sigma_a2)])
@@ -89,7 +84,7 @@ class Coherent2017(ClosedForm):
 
 @jax.tree_util.register_dataclass
 @dataclass(frozen=True)
-class Projection(ClosedForm):
+class Projection(Normalisations, ClosedForm):
     """Eq. (22): total count against the SM (or observed) total with one signal pull.
 
     Fields (arrays): ``sigma_stat``, ``sigma_sys``, ``luminosity`` (F'/F);
@@ -109,12 +104,7 @@ class Projection(ClosedForm):
     def form(self) -> str:
         return "projection-alt" if self.alternative else "projection"
 
-    @property
-    def nuisance_names(self) -> tuple[str, ...]:
-        return self.names
 
-    def nominal(self):
-        return jnp.ones(1, dtype=jnp.result_type(self.sigma_stat))
 
     def sigmas(self):
         return jnp.reshape(jnp.asarray(self.sigma_sys), (1,))
