@@ -59,163 +59,25 @@ fits (about 7x per call and faster to compile here), with the same result.
 value-and-gradient costs a small multiple of a value in time; the benchmark
 reports wall times as well).
 
+The result dataclasses are in :mod:`zprime_jax.inference.level_set_results`, the
+jitted kernels (:func:`_step` and the seed evaluations) in
+:mod:`zprime_jax.inference.level_set_kernels`; both are re-exported here.
 The physics planes that use it are in :mod:`zprime_jax.inference.contours`.
 """
-
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
-from functools import partial
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
-EDGE_REASONS = ("edge", "closed", "stalled", "max_steps")
+from ..inference.level_set_kernels import _bisect, _in_user, _ray_values, _step  # noqa: F401  (_in_user re-exported)
+from ..inference.level_set_results import EDGE_REASONS, Branch, TraceResult  # noqa: F401  (EDGE_REASONS re-exported)
+
 _SEED_TOL = 1e-9          # bisection of the seeds: bracket width, unit coordinates
 _MIN_BRACKETS = 8         # bracket arrays are padded to a power of two >= this (few compilations)
-
-
-# --------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class Branch:
-    """One connected piece of the level set.
-
-    Attributes:
-      points: (n, 2) array of (x, y) on the level set, in the coordinates of f,
-        ordered along the curve. A closed branch repeats its first point last.
-      closed: True for a closed loop.
-      ends: how the two ends terminated, each one of "edge" (on the domain
-        boundary), "closed", "stalled" (step below min_step) or "max_steps".
-    """
-
-    points: np.ndarray
-    closed: bool
-    ends: tuple[str, str]
-
-
-@dataclass(frozen=True)
-class TraceResult:
-    """Level set f = level traced by :func:`trace_level_set`.
-
-    Attributes:
-      branches: the connected pieces, in the order they were found.
-      level: the level c.
-      x_range, y_range: the domain.
-      n_value_evals: evaluations of f alone (ray samples, bisection).
-      n_grad_evals: evaluations of f with its gradient (corrector).
-      n_seeds: roots found on the rays (before deduplication).
-      n_steps, n_rejected: accepted and rejected continuation steps.
-      wall_s: wall time of the whole trace [s] (compilation included).
-    """
-
-    branches: tuple[Branch, ...]
-    level: float
-    x_range: tuple[float, float]
-    y_range: tuple[float, float]
-    n_value_evals: int
-    n_grad_evals: int
-    n_seeds: int
-    n_steps: int
-    n_rejected: int
-    wall_s: float
-
-    @property
-    def n_branches(self) -> int:
-        return len(self.branches)
-
-    @property
-    def n_evaluations(self) -> int:
-        """Value evaluations plus value-and-gradient evaluations (each counted once)."""
-        return self.n_value_evals + self.n_grad_evals
-
-
-# --------------------------------------------------------------------------- jitted kernels
-
-
-def _in_user(f, lo, span, u, args):
-    """f at unit coordinates u (shape (2,))."""
-    x = lo + span * u
-    return f(x[0], x[1], *args)
-
-
-@partial(jax.jit, static_argnums=0)
-def _ray_values(f, lo, span, points, args):
-    """f at every point of (R, S, 2) unit coordinates: one vmapped call for all rays."""
-    flat = points.reshape(-1, 2)
-    values = jax.vmap(lambda u: _in_user(f, lo, span, u, args))(flat)
-    return values.reshape(points.shape[:-1])
-
-
-@partial(jax.jit, static_argnums=0)
-def _bisect(f, lo, span, a, b, sign_a, level, args, iterations):
-    """Bisection of f - level on the segments a -> b (unit coordinates, (N, 2)), all brackets vmapped.
-
-    ``sign_a``: the sign of f - level at a. Returns the midpoints of the final brackets.
-    """
-    def one(a, b, s):
-        def body(_, ab):
-            lo_t, hi_t = ab
-            mid = 0.5 * (lo_t + hi_t)
-            v = _in_user(f, lo, span, a + mid * (b - a), args) - level
-            same = jnp.sign(v) == s
-            return jnp.where(same, mid, lo_t), jnp.where(same, hi_t, mid)
-
-        t0, t1 = jax.lax.fori_loop(0, iterations, body, (jnp.zeros(()), jnp.ones(())))
-        return a + 0.5 * (t0 + t1) * (b - a)
-
-    return jax.vmap(one)(a, b, sign_a)
-
-
-@partial(jax.jit, static_argnums=0)
-def _step(f, lo, span, point, direction, h, mask, level, args, xtol, max_newton):
-    """One predictor-corrector step (unit coordinates); the jitted step of the tracer.
-
-    Predictor: u0 = point + h * direction. Corrector: Newton on f - level
-    along ``mask * grad f`` (mask (1, 1): along the gradient; (0, 1) or
-    (1, 0): along an edge), until |f - level| / |mask * grad f| < xtol or
-    ``max_newton`` iterations.
-    Returns (u, f(u) - level, grad f(u) in unit coordinates, value-and-gradient
-    evaluations used, converged).
-    """
-    def with_value(u):
-        v = _in_user(f, lo, span, u, args) - level
-        return v, v
-
-    def vg(u):
-        # forward mode: two tangents for two coordinates (cheaper than reverse mode through the pull fits)
-        g, v = jax.jacfwd(with_value, has_aux=True)(u)
-        return v, g
-
-    def distance(val, g):
-        gd = jnp.linalg.norm(mask * g)
-        return jnp.abs(val) / jnp.where(gd > 0, gd, jnp.inf)
-
-    def good(val, g):
-        return jnp.isfinite(val) & jnp.all(jnp.isfinite(g))
-
-    def cond(state):
-        u, val, g, n, done, ok = state
-        return ~done & ok & (n <= max_newton)
-
-    def body(state):
-        u, val, g, n, _, _ = state
-        d = mask * g
-        u = jnp.where(n > 0, u - val / jnp.dot(g, d) * d, u)   # the first pass evaluates the predictor
-        val, g = vg(u)
-        ok = good(val, g)
-        return u, val, g, n + 1, ok & (distance(val, g) < xtol), ok
-
-    u0 = point + h * direction
-    zero = jnp.zeros((), u0.dtype)
-    state = (u0, zero, jnp.ones_like(u0), jnp.zeros((), jnp.int32), jnp.zeros((), bool), jnp.ones((), bool))
-    u, val, g, n, done, ok = jax.lax.while_loop(cond, body, state)   # f traced once
-    return u, val, g, n, done & ok
 
 
 # --------------------------------------------------------------------------- helpers

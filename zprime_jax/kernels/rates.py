@@ -9,17 +9,13 @@ Everything but Q(E_r; theta)^2 is independent of the new-physics parameters
 theta, so :func:`build_kernel` folds it into one weight per (flavour, target,
 recoil node) and one response per (target, bin, node), and
 :func:`expected_counts` is a weighted sum over nodes -- pure, jit-able,
-vmappable and differentiable.
-
-Recoil nodes: composite Gauss-Legendre in E_r with segment breaks at the
-reconstructed bin edges, at every flux component's kinematic end point
-2 E_nu^2/m_T (where the folded weight has a kink), at 2 E_b^2/m_T for every
-interior breakpoint E_b of a tabulated spectrum (the reactor spectrum's table
-points), at the kinks and steps of an efficiency function and at the window
-edges; segments are further split so that none spans more than a factor 2 in
-E_r nor (when smeared) more than 2 sigma(E_r). Convergence is tested against
-independent SciPy double integrals to 1e-6 relative (ESS, COHERENT CsI) and
-1e-5 (CONUS).
+vmappable and differentiable. The recoil nodes and the arrays on them are
+built by :mod:`zprime_jax.kernels.nodes`; the gas-TPC kernel (differentiable
+in the pressure) by :mod:`zprime_jax.kernels.gas_tpc`, the nu-e kernel by
+:mod:`zprime_jax.kernels.electron`. This module owns :class:`RateKernel`,
+:func:`build_kernel` (which dispatches to those builders), the counts and
+their polynomial in g^2 or gamma, and the model-family helpers; the names of
+``nodes`` and ``gas_tpc`` are re-exported here.
 
 Heavy-Z' paper experiments (Miranda et al. 2020, eq. 16): the efficiency
 E(T_A) is a function of the true recoil energy applied inside the response
@@ -30,33 +26,32 @@ target axis.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ..kernels import detectors
-from ..physics.constants import G_FERMI_MEV2, KEV_PER_MEV, M_Z_MEV, MEV2_TO_CM2, MEV_PER_GEV
-from ..physics.cross_sections import max_recoil_mev, momentum_transfer_mev
-from ..physics.fluxes import (
-    LBNF_COLUMNS,
-    FluxComponent,
-    folded_kinematic_weight,
-    lbnf_source,
-    pion_dar_source,
-    reactor_source,
+from ..kernels.gas_tpc import GAS_TPC_SEGMENTS, build_gas_tpc_kernel  # noqa: F401  (GAS_TPC_SEGMENTS re-exported)
+from ..kernels.nodes import (
+    NODES_PER_SEGMENT,
+    _folded_weights,
+    _form_factors,
+    _gauss_legendre_nodes,
+    _NucleusNumbers,
+    _recoil_breaks,
+    _spectral_recoil_breaks,
+    _subdivide,
+    _target_response,
+    source_components,
 )
-from ..physics.form_factors import FORM_FACTORS
+from ..physics.constants import KEV_PER_MEV, M_Z_MEV, MEV_PER_GEV
+from ..physics.cross_sections import max_recoil_mev, momentum_transfer_mev
 from ..physics.models import FLAVOURS
-from ..physics.nuclei import material_composition, target_counts
+from ..physics.nuclei import target_counts
 from ..spec import ExperimentSpec, SpecError, StatisticsSpec, live_days_of, load_experiment
-
-NODES_PER_SEGMENT = 12
 
 
 @dataclass(frozen=True)
@@ -115,73 +110,6 @@ jax.tree_util.register_dataclass(
 )
 
 
-def source_components(spec: ExperimentSpec) -> tuple[FluxComponent, ...]:
-    """The flux components of the experiment's source over its exposure."""
-    src = spec.source
-    if src.kind == "pion-dar":
-        if src.protons_on_target is not None:
-            protons = src.protons_on_target
-        else:
-            protons = src.protons_per_year * spec.detector.exposure_years
-        return pion_dar_source(src.nu_per_proton_per_flavour, protons, src.distance_m)
-    if src.kind == "reactor":
-        fractions = dict(src.fission_fractions) if src.fission_fractions else None
-        try:
-            return reactor_source(src.thermal_power_mw, src.distance_m, src.exposure_days,
-                                  fission_fractions=fractions, e_max_mev=src.max_energy_mev)
-        except ValueError as err:
-            raise SpecError(f"source: {err}") from None
-    protons = src.protons_per_year * spec.detector.exposure_years
-    if src.kind == "lbnf-beam-dump":
-        flavours = LBNF_COLUMNS if src.flavours == "all" else ("nu_mu",)
-        try:
-            return lbnf_source(protons, flavours, src.max_energy_gev, src.flux_table)
-        except (ValueError, FileNotFoundError) as err:
-            raise SpecError(f"source: {err}") from None
-    raise SpecError(f"source.kind: no flux builder for {src.kind!r}")
-
-
-def _gauss_legendre_nodes(breaks: np.ndarray, n: int):
-    x, w = np.polynomial.legendre.leggauss(n)
-    a, b = breaks[:-1, None], breaks[1:, None]
-    nodes = 0.5 * (b - a) * (x + 1.0) + a
-    weights = 0.5 * (b - a) * w
-    return nodes.ravel(), weights.ravel()
-
-
-def _subdivide(breaks: list[float], max_width=None, max_ratio: float = 2.0) -> np.ndarray:
-    """Split segments so that hi/lo <= max_ratio and width <= max_width(mid).
-
-    First a geometric split (so the 1/(q^2 + m^2)^2 behaviour of a light
-    mediator at low E_r is resolved on every scale), then each piece is split
-    linearly where it is still wider than ``max_width`` (the smearing scale).
-    """
-    out = [breaks[0]]
-    for a, b in zip(breaks[:-1], breaks[1:]):
-        if a > 0:
-            n_geo = max(1, math.ceil(math.log(b / a) / math.log(max_ratio) - 1e-9))
-            pieces = np.geomspace(a, b, n_geo + 1)
-        else:
-            pieces = np.array([a, b])
-        for lo, hi in zip(pieces[:-1], pieces[1:]):
-            n_lin = 1
-            if max_width is not None:
-                n_lin = max(1, math.ceil((hi - lo) / max_width(0.5 * (lo + hi)) - 1e-9))
-            out.extend(np.linspace(lo, hi, n_lin + 1)[1:].tolist())
-    out[-1] = breaks[-1]
-    return np.asarray(out)
-
-
-def _recoil_breaks(lo: float, hi: float, interior) -> list[float]:
-    pts = sorted({lo, hi, *[p for p in interior if lo < p < hi]})
-    # drop breaks closer than 1e-9 relative (they would give empty segments)
-    clean = [pts[0]]
-    for p in pts[1:]:
-        if p - clean[-1] > 1e-9 * max(abs(p), 1e-12):
-            clean.append(p)
-    return clean
-
-
 def _target_name(part, iso) -> str:
     return f"{part.label}:{iso.name}" if part.label else iso.name
 
@@ -201,64 +129,6 @@ def kinematic_end_points_kev(spec: ExperimentSpec) -> dict[str, float]:
     e_max = max(c.max_energy_mev for c in comps)
     return {_target_name(part, iso): float(max_recoil_mev(e_max, iso.mass_mev)) * KEV_PER_MEV
             for part, isotopes in _part_targets(spec) for iso in isotopes}
-
-
-def _spectral_recoil_breaks(comps, m_t: float) -> list[float]:
-    """2 E_b^2 / m_T for every interior breakpoint E_b of the continuous spectra [MeV]:
-    where a kink or step of the spectrum makes the folded weight non-smooth."""
-    out = []
-    for c in comps:
-        if c.line_energy_mev is None:
-            out.extend(float(max_recoil_mev(e, m_t)) for e in c.breakpoints_mev[1:-1] if e > 0)
-    return out
-
-
-@functools.partial(jax.jit, static_argnums=(4, 5))
-def _folded_weights(e_r, quad_w, m_t, n_targets, comps, flavours):
-    """Weights (F, T, K): N_T * fluence * G_F^2 m_T/pi * folded kinematics * quadrature weight.
-
-    All targets at once (m_t, n_targets of shape (T,); e_r, quad_w (T, K)), so
-    one compilation serves the whole kernel; the spectra are folded with
-    :func:`fluxes.folded_kinematic_weight`. Used by both kernel builders
-    (``n_targets`` may be traced, e.g. a function of the gas pressure).
-    """
-    m = m_t[:, None]
-    scale = n_targets[:, None] * G_FERMI_MEV2**2 * m / math.pi * MEV2_TO_CM2 * quad_w
-    return jnp.stack([
-        sum(c.fluence_per_cm2 * folded_kinematic_weight(c, e_r, m)
-            for c in comps if c.flavour == f) * scale
-        for f in flavours])
-
-
-class _NucleusNumbers(NamedTuple):
-    """An isotope's numbers as (traced) arrays, for the form-factor registry under vmap."""
-
-    Z: jax.Array
-    A: jax.Array
-    N: jax.Array
-    rms_charge_radius_fm: jax.Array
-
-
-@functools.partial(jax.jit, static_argnums=(2,))
-def _form_factors(q_mev, nuclei: _NucleusNumbers, name: str):
-    """F(q) (T, K) of every target in one vmapped call (``FORM_FACTORS[name]`` uses only
-    jnp operations on the isotope's A / rms radius, so they may be arrays)."""
-    return jax.vmap(lambda q, nuc: FORM_FACTORS[name](q, nuc))(q_mev, nuclei)
-
-
-@functools.partial(jax.jit, static_argnums=(2, 5, 6))
-def _target_response(e_r, edges, smearing, e_th, sigma0, acceptance, pe_per_kevnr):
-    """(B, K): acceptance(E_r) x window indicator, or x the smeared bin probabilities.
-
-    ``acceptance``: a number or the name of an efficiency function of the
-    true recoil energy (``detectors.efficiency_at``). Jitted: one compilation
-    per node count and acceptance, shared by all targets of a kernel.
-    """
-    if smearing:
-        resp = detectors.bin_probabilities(e_r, edges, e_th, sigma0)
-    else:
-        resp = detectors.window_indicator(e_r, edges)
-    return detectors.efficiency_at(acceptance, e_r, pe_per_kevnr)[None, :] * resp
 
 
 def build_kernel(spec: ExperimentSpec | str, nodes_per_segment: int = NODES_PER_SEGMENT) -> RateKernel:
@@ -382,63 +252,6 @@ def build_kernel(spec: ExperimentSpec | str, nodes_per_segment: int = NODES_PER_
         flavour_index=tuple(FLAVOURS.index(f) for f in flavours),
         statistics=spec.statistics,
     )
-
-
-GAS_TPC_SEGMENTS = 24   # log-spaced recoil segments from threshold to window edge
-
-
-def build_gas_tpc_kernel(spec: ExperimentSpec, pressure_torr, nodes_per_segment: int = NODES_PER_SEGMENT,
-                         sm_model=None) -> RateKernel:
-    """Kernel of a gas TPC at pressure P, differentiable in P (eqs. 3.3-3.5).
-
-    Unlike :func:`build_kernel`, every array here is a jnp function of
-    ``pressure_torr`` (which may be a tracer), so ``jax.grad`` of counts,
-    Delta chi^2 or limits with respect to the pressure works end to end.
-    Recoil nodes per target follow the threshold: E = E_th(P) r^t with
-    r = E_max/E_th(P) and t on a fixed composite Gauss-Legendre rule
-    (``GAS_TPC_SEGMENTS`` x ``nodes_per_segment``); a segment spans at most a
-    factor r^(1/24) (< 1.5 for P >= 1 Torr). The background is
-    ``background_fraction`` x the SM count at the same pressure.
-    """
-    from ..physics.models import MODELS
-
-    det = spec.detector
-    comps = source_components(spec)
-    flavours = tuple(dict.fromkeys(c.flavour for c in comps))
-    composition = material_composition(det.material, det.isotopes)
-    thresholds = dict(det.thresholds_kev_at_reference)
-    p = jnp.asarray(pressure_torr, dtype=float)
-    molecules = detectors.gas_molecules(det.density_coefficient, p, det.volume_m3)   # eq. 3.3
-    e_max = det.window_max_kev / KEV_PER_MEV
-    t, wt = _gauss_legendre_nodes(np.linspace(0.0, 1.0, GAS_TPC_SEGMENTS + 1), nodes_per_segment)
-    t, wt = jnp.asarray(t), jnp.asarray(wt)
-    e_r, quad_w, ff, e_th_all = [], [], [], []
-    for iso in composition:
-        e_th = detectors.pressure_threshold_kev(thresholds[iso.name], p, det.reference_pressure_torr) \
-            / KEV_PER_MEV                                                                 # eq. 3.4
-        log_r = jnp.log(e_max / e_th)
-        e = e_th * jnp.exp(t * log_r)
-        e_r.append(e)
-        quad_w.append(wt * e * log_r)                                         # dE = E ln r dt
-        ff.append(FORM_FACTORS[det.form_factor](momentum_transfer_mev(e, iso.mass_mev), iso))
-        e_th_all.append(e_th)
-    masses = jnp.asarray([iso.mass_mev for iso in composition])
-    q = momentum_transfer_mev(jnp.stack(e_r), masses[:, None])
-    n_targets = jnp.stack([per_molecule * molecules for per_molecule in composition.values()])
-    weight = _folded_weights(jnp.stack(e_r), jnp.stack(quad_w), masses, n_targets, comps, flavours)
-    n_t = len(e_r)
-    kernel = RateKernel(
-        e_r_mev=jnp.stack(e_r), q_mev=q, form_factor=jnp.stack(ff),
-        Z=jnp.asarray([float(i.Z) for i in composition]), N=jnp.asarray([float(i.N) for i in composition]),
-        weight=weight,
-        response=det.acceptance * jnp.ones((n_t, 1, t.shape[0])),
-        background=jnp.zeros(1),
-        edges_kev=jnp.stack([jnp.min(jnp.stack(e_th_all)) * KEV_PER_MEV, jnp.asarray(det.window_max_kev)]),
-        name=spec.name, targets=tuple(i.name for i in composition), flavours=flavours,
-        flavour_index=tuple(FLAVOURS.index(f) for f in flavours), statistics=spec.statistics,
-    )
-    sm = expected_counts(None, kernel, MODELS["sm"] if sm_model is None else sm_model)
-    return dataclasses.replace(kernel, background=det.background_fraction * sm)
 
 
 def coherent_charge(params, kernel: RateKernel, model):
