@@ -100,8 +100,9 @@ def test_shared_nuisances_are_one_parameter(ar):
     assert float(likelihood.delta_chi2(p, independent, UNIVERSAL).value) == pytest.approx(
         2.0 * float(likelihood.delta_chi2(p, (m,), UNIVERSAL).value), rel=1e-12)
     # limits and grids take the joint path too: the shared-nuisance limit equals the doubled-exposure one
-    lim_joint = limits.coupling_limits(twice, UNIVERSAL, [10.0])["coupling"][0]
-    lim_doubled = limits.coupling_limits((doubled,), UNIVERSAL, [10.0])["coupling"][0]
+    coarse = dict(coupling_range=(1e-7, 1e-3), n_coarse=21, bisections=40)   # small scans: fast to compile
+    lim_joint = limits.coupling_limits(twice, UNIVERSAL, [10.0], **coarse)["coupling"][0]
+    lim_doubled = limits.coupling_limits((doubled,), UNIVERSAL, [10.0], **coarse)["coupling"][0]
     assert lim_joint == pytest.approx(lim_doubled, rel=1e-8)
 
 

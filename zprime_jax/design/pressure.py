@@ -103,13 +103,15 @@ class _PressureLevel:
         return delta_chi2(LightZPrime(mass, 10.0**t), (_asimov_at(pressure, self.spec),), self.model)[0] - self.level
 
 
+@partial(jax.jit, static_argnums=(2, 3, 4, 5))
 def coupling_limit(pressure_torr, mass_mev, spec, model, level=CL90_1DOF, coupling_range=(1e-8, 1.0)):
     """Smallest excluded coupling g*(m, P) (first crossing of ``level``), differentiable in P and m.
 
     The value comes from the bracketed search (:func:`limits.crossing_one`:
     coarse log scan + bisection, traceable, so this works under ``jit``);
     derivatives with respect to the pressure and the mass from the implicit-limit
-    rule (:func:`inference.implicit.implicit_root`).
+    rule (:func:`inference.implicit.implicit_root`). Compiled once per (spec, model, level, range):
+    new pressures and masses reuse it.
     """
     lo, hi = (math.log10(c) for c in coupling_range)
     meas = _asimov_at(pressure_torr, spec)

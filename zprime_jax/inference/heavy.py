@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -86,11 +87,19 @@ def _absolute_chi2(analysis: Analysis, model, cos_beta, gamma):
     return profile_analysis([signal_at(c, gamma) for c in coeffs], analysis).chi2
 
 
+_absolute_chi2_jit = jax.jit(_absolute_chi2, static_argnums=1)
+
+
+@partial(jax.jit, static_argnums=2)
+def _chi2_of_mass(masses_gev, analysis, model, cos_beta):
+    gammas = (M_Z_GEV / masses_gev) ** 2
+    return jax.vmap(lambda g: _absolute_chi2(analysis, model, cos_beta, g))(gammas)
+
+
 def chi2_of_mass(masses_gev, measurements, model, cos_beta=0.0):
     """Summed chi^2 (absolute, profiled) at each mass [GeV], at fixed cos beta. jit/vmap/grad friendly."""
-    analysis = as_analysis(measurements)
-    gammas = (M_Z_GEV / jnp.asarray(masses_gev)) ** 2
-    return jax.vmap(lambda g: _absolute_chi2(analysis, model, cos_beta, g))(gammas)
+    return _chi2_of_mass(jnp.asarray(masses_gev, dtype=float), as_analysis(measurements), model,
+                         jnp.asarray(cos_beta, dtype=float))
 
 
 def delta_chi2_plane(measurements, model, cos_betas, masses_gev, progress=None):
@@ -102,7 +111,7 @@ def delta_chi2_plane(measurements, model, cos_betas, masses_gev, progress=None):
     cb = np.asarray(cos_betas, dtype=float)
     gammas = (M_Z_GEV / np.asarray(masses_gev, dtype=float)) ** 2
     r = raster(analysis, model, cb, gammas, progress=progress)
-    sm = float(_absolute_chi2(analysis, model, 0.0, 0.0))
+    sm = float(_absolute_chi2_jit(analysis, model, 0.0, 0.0))
     return r.delta_chi2 - min(float(np.min(r.delta_chi2)), sm)
 
 
