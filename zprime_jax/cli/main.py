@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from .. import config
-from ..errors import InputError, ZPrimeError
+from ..errors import ZPrimeError
 from . import drift, heavy, light, rates, reproduce
 
 # the command groups, in the order ``zprime-jax --help`` lists their commands
 GROUPS = (rates, light, heavy, reproduce, drift)
+DEBUG_ENV = "ZPRIME_JAX_DEBUG"      # set: internal errors show their traceback
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,10 +50,15 @@ def main(argv=None) -> int:
         out = args.func(args)
     except ZPrimeError as err:
         return _fail(args, err)
-    except ValueError as err:
-        # Transitional: parts of the library still raise plain ValueError for bad input. Once they raise
-        # InputError, drop this clause so that a ValueError is a bug (a traceback), not a user error.
-        return _fail(args, InputError(str(err)))
+    except Exception as err:        # not a user error: a bug. A short message and a hint, status 1.
+        if os.environ.get(DEBUG_ENV):
+            raise
+        msg = (f"internal error ({type(err).__name__}: {err}); this is a bug in zprime_jax, not in your input: "
+               f"please report it with the command line (set {DEBUG_ENV}=1 for the traceback)")
+        if args.json:
+            print(json.dumps({"error": msg, "field": None, "internal": True}))
+        print(f"zprime-jax: {msg}", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(out))
     return 0

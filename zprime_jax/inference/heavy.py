@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -90,16 +89,11 @@ def _absolute_chi2(analysis: Analysis, model, cos_beta, gamma):
 _absolute_chi2_jit = jax.jit(_absolute_chi2, static_argnums=1)
 
 
-@partial(jax.jit, static_argnums=2)
-def _chi2_of_mass(masses_gev, analysis, model, cos_beta):
-    gammas = (M_Z_GEV / masses_gev) ** 2
-    return jax.vmap(lambda g: _absolute_chi2(analysis, model, cos_beta, g))(gammas)
-
-
 def chi2_of_mass(masses_gev, measurements, model, cos_beta=0.0):
     """Summed chi^2 (absolute, profiled) at each mass [GeV], at fixed cos beta. jit/vmap/grad friendly."""
-    return _chi2_of_mass(jnp.asarray(masses_gev, dtype=float), as_analysis(measurements), model,
-                         jnp.asarray(cos_beta, dtype=float))
+    analysis = as_analysis(measurements)
+    gammas = (M_Z_GEV / jnp.asarray(masses_gev)) ** 2
+    return jax.vmap(lambda g: _absolute_chi2(analysis, model, cos_beta, g))(gammas)
 
 
 def delta_chi2_plane(measurements, model, cos_betas, masses_gev, progress=None):

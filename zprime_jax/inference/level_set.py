@@ -73,6 +73,7 @@ import time
 import jax.numpy as jnp
 import numpy as np
 
+from ..errors import InputError
 from ..inference.level_set_kernels import _bisect, _in_user, _ray_values, _step  # noqa: F401  (_in_user re-exported)
 from ..inference.level_set_results import EDGE_REASONS, Branch, TraceResult  # noqa: F401  (EDGE_REASONS re-exported)
 
@@ -87,15 +88,15 @@ def _check_range(name, rng):
     try:
         lo, hi = (float(v) for v in rng)
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: need two numbers (lo, hi), got {rng!r}") from None
+        raise InputError(f"{name}: need two numbers (lo, hi), got {rng!r}") from None
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise ValueError(f"{name}: need finite lo < hi (a non-empty domain), got {rng!r}")
+        raise InputError(f"{name}: need finite lo < hi (a non-empty domain), got {rng!r}")
     return lo, hi
 
 
 def _check_positive_int(name, value, minimum):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}: must be an integer >= {minimum}, got {value!r}")
+        raise InputError(f"{name}: must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
@@ -103,9 +104,9 @@ def _check_positive(name, value):
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: must be a finite number > 0, got {value!r}") from None
+        raise InputError(f"{name}: must be a finite number > 0, got {value!r}") from None
     if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{name}: must be finite and > 0, got {value!r}")
+        raise InputError(f"{name}: must be finite and > 0, got {value!r}")
     return v
 
 
@@ -286,15 +287,15 @@ def trace_level_set(f, level, x_range, y_range, args=(), *, columns: int = 16, r
     try:
         c = float(level)
     except (TypeError, ValueError):
-        raise ValueError(f"level: must be a finite number, got {level!r}") from None
+        raise InputError(f"level: must be a finite number, got {level!r}") from None
     if not math.isfinite(c):
-        raise ValueError(f"level: must be finite, got {level!r}")
+        raise InputError(f"level: must be finite, got {level!r}")
     if not callable(f):
-        raise ValueError(f"f: must be callable, got {type(f).__name__}")
+        raise InputError(f"f: must be callable, got {type(f).__name__}")
     columns = _check_positive_int("columns", columns, 0)
     rows = _check_positive_int("rows", rows, 0)
     if columns + rows == 0:
-        raise ValueError("columns, rows: need at least one seed ray")
+        raise InputError("columns, rows: need at least one seed ray")
     samples = _check_positive_int("samples", samples, 3)
     max_newton = _check_positive_int("max_newton", max_newton, 1)
     max_steps = _check_positive_int("max_steps", max_steps, 1)
@@ -303,11 +304,11 @@ def trace_level_set(f, level, x_range, y_range, args=(), *, columns: int = 16, r
             "target_angle": _check_positive("target_angle", target_angle),
             "xtol": _check_positive("xtol", xtol), "max_newton": max_newton, "max_steps": max_steps}
     if opts["min_step"] >= opts["max_step"]:
-        raise ValueError(f"min_step, max_step: need min_step < max_step, got {min_step}, {max_step}")
+        raise InputError(f"min_step, max_step: need min_step < max_step, got {min_step}, {max_step}")
     if opts["target_angle"] > opts["max_angle"]:
-        raise ValueError(f"target_angle: must be <= max_angle, got {target_angle} > {max_angle}")
+        raise InputError(f"target_angle: must be <= max_angle, got {target_angle} > {max_angle}")
     if opts["max_angle"] >= math.pi / 2:
-        raise ValueError(f"max_angle: must be < pi/2, got {max_angle}")
+        raise InputError(f"max_angle: must be < pi/2, got {max_angle}")
     args = tuple(args)
     lo = jnp.asarray([x0, y0])
     span = jnp.asarray([x1 - x0, y1 - y0])

@@ -46,6 +46,8 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from ..errors import InputError
+
 AXIS = "points"
 BATCH_SPLIT = 4          # a batch holds at most 1/BATCH_SPLIT of the elements
 _COMPILED: dict = {}
@@ -58,11 +60,11 @@ def local_devices(devices=None) -> tuple:
     if isinstance(devices, int):
         avail = jax.local_devices()
         if not 1 <= devices <= len(avail):
-            raise ValueError(f"devices: need 1..{len(avail)}, got {devices}")
+            raise InputError(f"devices: need 1..{len(avail)}, got {devices}")
         return tuple(avail[:devices])
     devs = tuple(devices)
     if not devs:
-        raise ValueError("devices: empty")
+        raise InputError("devices: empty")
     return devs
 
 
@@ -123,7 +125,7 @@ def sharded_map(fn, inputs, replicated=(), statics=(), batch_size: int = 256, de
     inputs = tuple(np.asarray(x) for x in inputs)
     n = inputs[0].shape[0]
     if n == 0:
-        raise ValueError("sharded_map: empty input")
+        raise InputError("sharded_map: empty input")
     # The batch width changes the compiled program (and the last bits of results), so it must not
     # depend on the device count; capping it at n / BATCH_SPLIT keeps up to BATCH_SPLIT devices busy.
     batch_size = max(1, min(int(batch_size), math.ceil(n / BATCH_SPLIT)))

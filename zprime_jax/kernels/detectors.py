@@ -15,6 +15,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import ndtr
 
+from ..errors import InputError
+
 # True recoils further than this many sigma below threshold (or above the
 # window) contribute < 1e-12 of a bin's probability and are not integrated.
 SMEARING_TAIL_SIGMAS = 7.0
@@ -34,7 +36,7 @@ def resolution_bin_edges(threshold: float, window_max: float, sigma0: float) -> 
     nominal bin it is merged into the bin before (documented convention).
     """
     if not window_max > threshold:
-        raise ValueError(f"detector.window_max_kev ({window_max}) must exceed "
+        raise InputError(f"detector.window_max_kev ({window_max}) must exceed "
                          f"detector.threshold_kev ({threshold})")
     s = sigma0**2 / threshold
     edges = [threshold]
@@ -195,12 +197,12 @@ def efficiency_at(acceptance, e_r_mev, pe_per_kevnr=None):
         return acceptance * jnp.ones_like(e)
     if acceptance == "coherent-csi-2017":
         if pe_per_kevnr is None:
-            raise ValueError("detector.acceptance: 'coherent-csi-2017' needs "
+            raise InputError("detector.acceptance: 'coherent-csi-2017' needs "
                              "detector.light_yield_pe_per_kevee and detector.quenching_factor")
         return coherent_csi_acceptance(e, pe_per_kevnr)
     if acceptance == "coherent-cenns10":
         return cenns10_acceptance(e)
-    raise ValueError(f"detector.acceptance: unknown efficiency function {acceptance!r}; "
+    raise InputError(f"detector.acceptance: unknown efficiency function {acceptance!r}; "
                      f"allowed: a number in (0, 1] or one of {sorted(EFFICIENCY_FUNCTIONS)}")
 
 
@@ -231,7 +233,7 @@ def cylinder_mean_inverse_square_m2(source_distance_m: float, height_m: float, d
     """
     L, h, d = float(source_distance_m), float(height_m), float(diameter_m)
     if not (L > 0 and h > 0 and d > 0):
-        raise ValueError(f"source_distance_m, height_m, diameter_m: must be > 0, got {L}, {h}, {d}")
+        raise InputError(f"source_distance_m, height_m, diameter_m: must be > 0, got {L}, {h}, {d}")
     hl = h + L
     return (4.0 * L / (d * d * h) * math.log(L * L * (d * d + 4.0 * hl * hl) / ((d * d + 4.0 * L * L) * hl * hl))
             + 4.0 / (d * d) * math.log((d * d + 4.0 * hl * hl) / (4.0 * hl * hl))

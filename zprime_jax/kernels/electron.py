@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..errors import InputError
 from ..kernels import detectors
 from ..physics.constants import KEV_PER_MEV, M_Z_MEV, MEV2_TO_CM2, MEV_PER_GEV
 from ..physics.cross_sections import electron_max_recoil_mev, nue_prefactor_mev2, nue_recoil_integrals
@@ -101,7 +102,7 @@ def build_electron_kernel(spec) -> ElectronKernel:
     """Build the kernel of a nu-e experiment (source kind "radioactive", detector "electron-scattering")."""
     src, det = spec.source, spec.detector
     if det.kind != "electron-scattering" or src.kind != "radioactive":
-        raise ValueError(f"experiment {spec.name!r}: not a nu-e experiment "
+        raise InputError(f"experiment {spec.name!r}: not a nu-e experiment "
                          "(needs detector.kind = 'electron-scattering' and source.kind = 'radioactive')")
     n_bins = int(det.n_bins)
     edges_kev = det.threshold_kev + det.bin_width_kev * np.arange(n_bins + 1)
@@ -123,7 +124,7 @@ def build_electron_kernel(spec) -> ElectronKernel:
 
 def _chiral(model, params):
     if not hasattr(model, "electron_couplings"):
-        raise ValueError(f"model: {model.name!r} has no neutrino-electron couplings; nu-e scattering is "
+        raise InputError(f"model: {model.name!r} has no neutrino-electron couplings; nu-e scattering is "
                          "implemented for the SM and the heavy Z' models (lr, e6-*)")
     return model.electron_couplings(params)
 

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
+
 EDGE_RTOL = 1e-6
 CSV_COLUMNS = ("lo_kev", "hi_kev", "count")
 JSON_KEYS = ("experiment", "counts", "edges_kev", "comment")
@@ -49,18 +51,18 @@ def check_counts(counts, kernel, where: str = "counts", field: str = "counts") -
     try:
         arr = np.asarray(counts, dtype=float)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{where}: {field}: not a list of numbers ({err})") from None
+        raise InputError(f"{where}: {field}: not a list of numbers ({err})") from None
     name = getattr(kernel, "name", "") or "the experiment"
     if arr.ndim != 1 or arr.size != kernel.n_bins:
         got = arr.size if arr.ndim == 1 else f"an array of shape {arr.shape}"
-        raise ValueError(f"{where}: {field}: expected {kernel.n_bins} bins for {name!r} "
+        raise InputError(f"{where}: {field}: expected {kernel.n_bins} bins for {name!r} "
                          f"({_edges_text(kernel)}), got {got}")
     bad = ~np.isfinite(arr)
     if bad.any():
-        raise ValueError(f"{where}: {field}: counts must be finite; bins {np.flatnonzero(bad).tolist()} are not")
+        raise InputError(f"{where}: {field}: counts must be finite; bins {np.flatnonzero(bad).tolist()} are not")
     neg = arr < 0
     if neg.any():
-        raise ValueError(f"{where}: {field}: counts must be >= 0; bins {np.flatnonzero(neg).tolist()} are "
+        raise InputError(f"{where}: {field}: counts must be >= 0; bins {np.flatnonzero(neg).tolist()} are "
                          f"negative ({arr[neg].tolist()})")
     return arr
 
@@ -69,11 +71,11 @@ def _check_edges(edges, kernel, where: str, field: str) -> None:
     ref = np.asarray(kernel.edges_kev, dtype=float)
     arr = np.asarray(edges, dtype=float)
     if arr.shape != ref.shape:
-        raise ValueError(f"{where}: {field}: expected {_edges_text(kernel)} for {kernel.name!r}, "
+        raise InputError(f"{where}: {field}: expected {_edges_text(kernel)} for {kernel.name!r}, "
                          f"got {arr.size} values")
     if not np.all(np.isfinite(arr)) or not np.allclose(arr, ref, rtol=EDGE_RTOL, atol=0.0):
         i = int(np.argmax(~np.isclose(arr, ref, rtol=EDGE_RTOL, atol=0.0)))
-        raise ValueError(f"{where}: {field}: edge {i} is {arr[i]!r} keV but {kernel.name!r} has "
+        raise InputError(f"{where}: {field}: edge {i} is {arr[i]!r} keV but {kernel.name!r} has "
                          f"{ref[i]!r} keV (relative tolerance {EDGE_RTOL:g}; {_edges_text(kernel)})")
 
 
@@ -89,41 +91,41 @@ def _read_csv(path: Path, kernel) -> np.ndarray:
         rows = [[c.strip() for c in row] for row in csv.reader(fh)
                 if row and any(c.strip() for c in row) and not row[0].lstrip().startswith("#")]
     if not rows:
-        raise ValueError(f"{path}: count: the file has no data rows")
+        raise InputError(f"{path}: count: the file has no data rows")
     header = None
     if any(_number(c) is None for c in rows[0]):
         header = [c.lower() for c in rows[0]]
         rows = rows[1:]
         unknown = [c for c in header if c not in CSV_COLUMNS]
         if unknown:
-            raise ValueError(f"{path}: columns: unknown column(s) {unknown}; allowed: {list(CSV_COLUMNS)}")
+            raise InputError(f"{path}: columns: unknown column(s) {unknown}; allowed: {list(CSV_COLUMNS)}")
         dup = sorted({c for c in header if header.count(c) > 1})
         if dup:
-            raise ValueError(f"{path}: columns: repeated column(s) {dup}")
+            raise InputError(f"{path}: columns: repeated column(s) {dup}")
         if "count" not in header:
-            raise ValueError(f"{path}: count: required column missing (header: {header})")
+            raise InputError(f"{path}: count: required column missing (header: {header})")
         if ("lo_kev" in header) != ("hi_kev" in header):
-            raise ValueError(f"{path}: lo_kev/hi_kev: give both bin-edge columns or neither (header: {header})")
+            raise InputError(f"{path}: lo_kev/hi_kev: give both bin-edge columns or neither (header: {header})")
     else:
         if len(rows[0]) != 1:
-            raise ValueError(f"{path}: columns: {len(rows[0])} columns without a header; give a header "
+            raise InputError(f"{path}: columns: {len(rows[0])} columns without a header; give a header "
                              f"naming them ({list(CSV_COLUMNS)}) or a single column of counts")
         header = ["count"]
     table = {c: [] for c in header}
     for i, row in enumerate(rows, start=1):
         if len(row) != len(header):
-            raise ValueError(f"{path}: columns: data row {i} has {len(row)} values for {len(header)} "
+            raise InputError(f"{path}: columns: data row {i} has {len(row)} values for {len(header)} "
                              f"columns {header}")
         for c, text in zip(header, row):
             value = _number(text)
             if value is None:
-                raise ValueError(f"{path}: {c}: data row {i}: {text!r} is not a number")
+                raise InputError(f"{path}: {c}: data row {i}: {text!r} is not a number")
             table[c].append(value)
     counts = check_counts(table["count"], kernel, str(path), "count")
     if "lo_kev" in table:
         lo, hi = np.asarray(table["lo_kev"]), np.asarray(table["hi_kev"])
         if lo.size > 1 and not np.allclose(lo[1:], hi[:-1], rtol=EDGE_RTOL, atol=0.0):
-            raise ValueError(f"{path}: lo_kev/hi_kev: bins are not contiguous (each lo_kev must equal "
+            raise InputError(f"{path}: lo_kev/hi_kev: bins are not contiguous (each lo_kev must equal "
                              f"the previous hi_kev)")
         _check_edges(np.append(lo, hi[-1]), kernel, str(path), "lo_kev/hi_kev")
     return counts
@@ -131,10 +133,10 @@ def _read_csv(path: Path, kernel) -> np.ndarray:
 
 def _json_numbers(values, path: Path, field: str):
     if not isinstance(values, list):
-        raise ValueError(f"{path}: {field}: expected a list of numbers, got {type(values).__name__}")
+        raise InputError(f"{path}: {field}: expected a list of numbers, got {type(values).__name__}")
     for i, v in enumerate(values):
         if isinstance(v, bool) or not isinstance(v, int | float):
-            raise ValueError(f"{path}: {field}: element {i} ({v!r}) is not a number")
+            raise InputError(f"{path}: {field}: element {i} ({v!r}) is not a number")
     return values
 
 
@@ -142,20 +144,20 @@ def _read_json(path: Path, kernel) -> np.ndarray:
     try:
         obj = json.loads(Path(path).read_text())
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err})") from None
+        raise InputError(f"{path}: not valid JSON ({err})") from None
     if isinstance(obj, list):
         return check_counts(_json_numbers(obj, path, "counts"), kernel, str(path), "counts")
     if not isinstance(obj, dict):
-        raise ValueError(f"{path}: counts: expected an object with 'counts' or a list of counts, "
+        raise InputError(f"{path}: counts: expected an object with 'counts' or a list of counts, "
                          f"got {type(obj).__name__}")
     unknown = sorted(set(obj) - set(JSON_KEYS))
     if unknown:
-        raise ValueError(f"{path}: keys: unknown key(s) {unknown}; allowed: {list(JSON_KEYS)}")
+        raise InputError(f"{path}: keys: unknown key(s) {unknown}; allowed: {list(JSON_KEYS)}")
     if "counts" not in obj:
-        raise ValueError(f"{path}: counts: required key missing")
+        raise InputError(f"{path}: counts: required key missing")
     exp = obj.get("experiment")
     if exp is not None and kernel.name and exp != kernel.name:
-        raise ValueError(f"{path}: experiment: the file is for {exp!r} but the analysis uses {kernel.name!r}")
+        raise InputError(f"{path}: experiment: the file is for {exp!r} but the analysis uses {kernel.name!r}")
     counts = check_counts(_json_numbers(obj["counts"], path, "counts"), kernel, str(path), "counts")
     if obj.get("edges_kev") is not None:
         _check_edges(_json_numbers(obj["edges_kev"], path, "edges_kev"), kernel, str(path), "edges_kev")
@@ -173,7 +175,7 @@ def load_observed_counts(path, kernel) -> np.ndarray:
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"{path}: data file not found")
+        raise InputError(f"{path}: data file not found")
     text = path.read_text()
     if path.suffix.lower() == ".json" or text.lstrip()[:1] in ("[", "{"):
         return _read_json(path, kernel)

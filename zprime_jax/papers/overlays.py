@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
+
 MG_FIGURES = ("light-fig2", "light-fig3", "light-fig4", "light-fig5")    # the (m, g) figures (overlays)
 
 
@@ -48,18 +50,18 @@ def read_overlay(path) -> list[Overlay]:
         with open(p, newline="") as fh:
             rows = list(csv.reader(fh))
     except (OSError, UnicodeDecodeError) as err:
-        raise ValueError(f"--overlay {p}: cannot read the file: {err}") from None
+        raise InputError(f"--overlay {p}: cannot read the file: {err}") from None
     rows = [r for r in rows if any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
     if not rows:
-        raise ValueError(f"--overlay {p}: empty; expected a header with the columns mass_mev,coupling")
+        raise InputError(f"--overlay {p}: empty; expected a header with the columns mass_mev,coupling")
     header = [c.strip().lower() for c in rows[0]]
     for col in ("mass_mev", "coupling"):
         if col not in header:
-            raise ValueError(f"--overlay {p}: missing column {col!r} (columns found: {', '.join(header)}; "
+            raise InputError(f"--overlay {p}: missing column {col!r} (columns found: {', '.join(header)}; "
                              "expected mass_mev,coupling[,label][,figure])")
     unknown = [c for c in header if c not in ("mass_mev", "coupling", "label", "figure")]
     if unknown:
-        raise ValueError(f"--overlay {p}: unknown column(s) {unknown}; allowed: mass_mev, coupling, label, figure")
+        raise InputError(f"--overlay {p}: unknown column(s) {unknown}; allowed: mass_mev, coupling, label, figure")
     idx = {c: header.index(c) for c in header}
     curves: dict[str, list] = {}
     figures: dict[str, set] = {}
@@ -72,9 +74,9 @@ def read_overlay(path) -> list[Overlay]:
             try:
                 v = float(text)
             except ValueError:
-                raise ValueError(f"--overlay {p}, line {line}, column {col!r}: not a number: {text!r}") from None
+                raise InputError(f"--overlay {p}, line {line}, column {col!r}: not a number: {text!r}") from None
             if not (math.isfinite(v) and v > 0):
-                raise ValueError(f"--overlay {p}, line {line}, column {col!r}: must be finite and > 0 "
+                raise InputError(f"--overlay {p}, line {line}, column {col!r}: must be finite and > 0 "
                                  f"(log axes), got {text!r}")
             values.append(v)
         label = row[idx["label"]].strip() if "label" in idx else ""
@@ -84,15 +86,15 @@ def read_overlay(path) -> list[Overlay]:
             names = [n for n in row[idx["figure"]].replace(";", " ").split() if n]
             bad = [n for n in names if n not in MG_FIGURES]
             if bad:
-                raise ValueError(f"--overlay {p}, line {line}, column 'figure': unknown figure(s) {bad}; "
+                raise InputError(f"--overlay {p}, line {line}, column 'figure': unknown figure(s) {bad}; "
                                  f"allowed: {', '.join(MG_FIGURES)}")
             figures.setdefault(label, set()).update(names)
     if not curves:
-        raise ValueError(f"--overlay {p}: no data rows below the header")
+        raise InputError(f"--overlay {p}: no data rows below the header")
     out = []
     for label, pts in curves.items():
         if len(pts) < 2:
-            raise ValueError(f"--overlay {p}: curve {label!r} has {len(pts)} point; need at least 2 "
+            raise InputError(f"--overlay {p}: curve {label!r} has {len(pts)} point; need at least 2 "
                              "(columns mass_mev, coupling)")
         a = np.asarray(pts, dtype=float)
         closed = len(pts) >= 3 and bool(np.all(a[0] == a[-1]))

@@ -17,6 +17,8 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 
+from ..errors import InputError
+
 DATA_FILE = "published.toml"
 PAPERS = ("light", "heavy")
 
@@ -39,7 +41,7 @@ def _data() -> dict:
 
 def _paper(paper: str) -> dict:
     if paper not in PAPERS:
-        raise ValueError(f"paper: unknown paper {paper!r}; allowed: {', '.join(PAPERS)}")
+        raise InputError(f"paper: unknown paper {paper!r}; allowed: {', '.join(PAPERS)}")
     return _data()[paper]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..errors import InputError
 from .context import Context
 from .heavy import heavy_fig1, heavy_fig2, heavy_fig3, heavy_fig4
 from .heavy_e6 import heavy_fig5, heavy_fig6
@@ -38,9 +39,9 @@ def check_figures(figures) -> list[str]:
         return list(FIGURES)
     names = [figures] if isinstance(figures, str) else list(figures)
     if not names:
-        raise ValueError(f"--figure: give at least one figure name (or --all); valid names: {', '.join(FIGURES)}")
+        raise InputError(f"--figure: give at least one figure name (or --all); valid names: {', '.join(FIGURES)}")
     bad = [n for n in names if n not in FIGURES]
     if bad:
-        raise ValueError(f"--figure: unknown figure name(s) {', '.join(map(repr, bad))}; "
+        raise InputError(f"--figure: unknown figure name(s) {', '.join(map(repr, bad))}; "
                          f"valid names: {', '.join(FIGURES)}")
     return list(dict.fromkeys(names))

@@ -29,6 +29,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..errors import InputError
 from .context import CL90, FULL, QUICK, Context, Progress, Settings
 from .heavy import CR51, REACTORS, SNS
 from .overlays import MG_FIGURES, Overlay, draw_overlays, read_overlay
@@ -61,15 +62,15 @@ def main_reproduce(figures: list[str] | None, out_dir, quick: bool = False, over
     if experiments is not None:
         unknown = [n for n in experiments if n not in TABLE_EXPERIMENTS]
         if unknown:
-            raise ValueError(f"experiments: unknown heavy-Z' experiment(s) {unknown}; "
+            raise InputError(f"experiments: unknown heavy-Z' experiment(s) {unknown}; "
                              f"allowed: {', '.join(TABLE_EXPERIMENTS)}")
     if out_dir is None or str(out_dir) == "":
-        raise ValueError("--out: an output folder is required")
+        raise InputError("--out: an output folder is required")
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise ValueError(f"--out {out}: cannot create the folder: {err}") from None
+        raise InputError(f"--out {out}: cannot create the folder: {err}") from None
     bar = Progress(progress, len(names))
     ctx = Context(out, QUICK if quick else FULL, loaded, bar,
                   None if experiments is None else frozenset(experiments))

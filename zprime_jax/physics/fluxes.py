@@ -17,6 +17,7 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
+from ..errors import InputError
 from ..physics.constants import CM_PER_M, M_MUON_MEV, M_PION_CHARGED_MEV
 from ..physics.flux_component import (  # re-exported: the kernels import them from here
     _GL_W,  # noqa: F401
@@ -122,7 +123,7 @@ def load_flux_table(name: str = LBNF_TABLE):
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     header = [h.strip() for h in lines[0].split(",")]
     if header[1:] != list(LBNF_COLUMNS):
-        raise ValueError(f"flux table {name}: columns {header}, expected e_centre_gev + {LBNF_COLUMNS}")
+        raise InputError(f"flux table {name}: columns {header}, expected e_centre_gev + {LBNF_COLUMNS}")
     data = np.array([[float(x) for x in ln.split(",")] for ln in lines[1:]])
     centres = data[:, 0]
     return centres, {f: data[:, i + 1] for i, f in enumerate(LBNF_COLUMNS)}
@@ -134,7 +135,7 @@ def histogram_spectrum(edges_mev: np.ndarray, values: np.ndarray):
     density = np.asarray(values, dtype=float) / np.sum(values * widths)
     lo, width = float(edges_mev[0]), float(widths[0])
     if not np.allclose(widths, width):
-        raise ValueError("flux table: bins must be of equal width")
+        raise InputError("flux table: bins must be of equal width")
     density_j = jnp.asarray(density)
     n = density.size
 
@@ -163,13 +164,13 @@ def lbnf_source(protons_on_target: float, flavours: tuple[str, ...] = ("nu_mu",)
     edges = np.concatenate([centres - width / 2, [centres[-1] + width / 2]])
     n_bins = int(round((max_energy_gev - edges[0]) / width))
     if n_bins < 1 or n_bins > centres.size or abs(edges[n_bins] - max_energy_gev) > 1e-9:
-        raise ValueError(f"source.max_energy_gev: must be a bin edge of the table between "
+        raise InputError(f"source.max_energy_gev: must be a bin edge of the table between "
                          f"{edges[1]} and {edges[-1]} GeV, got {max_energy_gev}")
     edges_mev = edges[: n_bins + 1] * 1e3
     out = []
     for f in flavours:
         if f not in columns:
-            raise ValueError(f"source.flavours: unknown flavour {f!r}; allowed: {list(LBNF_COLUMNS)}")
+            raise InputError(f"source.flavours: unknown flavour {f!r}; allowed: {list(LBNF_COLUMNS)}")
         values = columns[f][:n_bins]
         per_pot_per_m2 = float(np.sum(values * width))      # [nu/m^2/POT]
         out.append(FluxComponent(f, per_pot_per_m2 * protons_on_target * M2_PER_CM2,

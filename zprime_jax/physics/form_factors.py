@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from ..errors import InputError
 from ..physics.constants import HBARC_MEV_FM
 
 HELM_SKIN_FM = 0.9  # Helm surface thickness s [fm] (Lewin & Smith 1996; paper eq. 2.6)
@@ -181,7 +182,7 @@ def form_factor_for(name: str, isotope):
       ValueError: unknown name (lists the allowed ones).
     """
     if name not in FORM_FACTORS:
-        raise ValueError(f"form_factor: unknown {name!r}; allowed: {sorted(FORM_FACTORS)}")
+        raise InputError(f"form_factor: unknown {name!r}; allowed: {sorted(FORM_FACTORS)}")
     entry = FORM_FACTORS[name]
 
     def form_factor(q_mev):

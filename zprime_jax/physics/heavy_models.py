@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..errors import InputError
 from ..physics.constants import M_Z_MEV, MEV_PER_GEV
 from ..physics.sm_couplings import (
     _CC_ELECTRON,
@@ -100,7 +101,7 @@ class LeftRight:
 
     def __post_init__(self):
         if self.electron_lr_reading not in ("nc-only", "as-printed"):
-            raise ValueError("electron_lr_reading: must be 'nc-only' or 'as-printed', "
+            raise InputError("electron_lr_reading: must be 'nc-only' or 'as-printed', "
                              f"got {self.electron_lr_reading!r}")
 
     def lr_factors(self, params: HeavyZPrime):
@@ -190,7 +191,7 @@ class E6:
 
     def __post_init__(self):
         if self.cos_beta is not None and not -1.0 <= self.cos_beta <= 1.0:
-            raise ValueError(f"cos_beta: must lie in [-1, 1], got {self.cos_beta}")
+            raise InputError(f"cos_beta: must lie in [-1, 1], got {self.cos_beta}")
 
     def _cos_sin(self, params: HeavyZPrime):
         c = params.cos_beta if self.cos_beta is None else self.cos_beta
@@ -251,10 +252,10 @@ def check_heavy_params(params: HeavyZPrime, model=None) -> None:
     """
     m = np.asarray(params.mass_gev, dtype=float)
     if np.any(np.isnan(m)) or np.any(m <= 0):
-        raise ValueError(f"mass_gev: must be > 0 (inf allowed: the SM), got {m.tolist()}")
+        raise InputError(f"mass_gev: must be > 0 (inf allowed: the SM), got {m.tolist()}")
     c = np.asarray(params.cos_beta, dtype=float)
     needs_c = isinstance(model, E6) and model.cos_beta is None
     if needs_c or (model is None and not np.all(np.isnan(c))):
         if not np.all(np.isfinite(c)) or np.any(np.abs(c) > 1.0):
-            raise ValueError(f"cos_beta: must be finite and in [-1, 1] for the generic E6 model, "
+            raise InputError(f"cos_beta: must be finite and in [-1, 1] for the generic E6 model, "
                              f"got {c.tolist()}")

@@ -32,6 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..errors import InputError
 from ..physics.constants import (
     ALPHA_EM,
     G_FERMI_MEV2,
@@ -161,7 +162,7 @@ class VectorMediator:
 
     def __post_init__(self):
         if len(self.neutrino_charges) != N_FLAVOURS:
-            raise ValueError(f"model.neutrino_charges: need {N_FLAVOURS} entries "
+            raise InputError(f"model.neutrino_charges: need {N_FLAVOURS} entries "
                              f"({', '.join(FLAVOURS)}), got {len(self.neutrino_charges)}")
 
     def nucleon_charges(self, q_mev):
@@ -233,7 +234,7 @@ def get_model(name: str, sin2_theta_w: float | None = None, sm_couplings: str | 
     from dataclasses import replace
 
     if name not in MODELS:
-        raise ValueError(f"model: unknown model {name!r}; allowed: {sorted(MODELS)}")
+        raise InputError(f"model: unknown model {name!r}; allowed: {sorted(MODELS)}")
     model = MODELS[name]
     if sm_couplings is not None:
         model = replace(model, sm=get_sm_couplings(sm_couplings))
@@ -247,6 +248,6 @@ def check_params(params: LightZPrime) -> None:
     m = np.asarray(params.mass_mev, dtype=float)
     g = np.asarray(params.coupling, dtype=float)
     if not np.all(np.isfinite(m)) or np.any(m <= 0):
-        raise ValueError(f"mass_mev: must be finite and > 0, got {m.tolist()}")
+        raise InputError(f"mass_mev: must be finite and > 0, got {m.tolist()}")
     if not np.all(np.isfinite(g)) or np.any(g < 0):
-        raise ValueError(f"coupling: must be finite and >= 0, got {g.tolist()}")
+        raise InputError(f"coupling: must be finite and >= 0, got {g.tolist()}")

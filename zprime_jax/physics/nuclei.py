@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..errors import InputError
 from ..physics.constants import AMU_MEV, AVOGADRO, M_ELECTRON_MEV
 
 
@@ -145,7 +146,7 @@ del _el, _ref, _Z, _rows, _A, _mass_u, _name
 def natural_mixture(element: str) -> dict[Isotope, float]:
     """Isotopes of a natural element with their abundances (summing to 1)."""
     if element not in _NATURAL:
-        raise ValueError(
+        raise InputError(
             f"natural mixture: unknown element {element!r}; allowed: {sorted(_NATURAL)}")
     rows = _NATURAL[element][2]
     total = sum(r[2] for r in rows)
@@ -182,10 +183,10 @@ def material_composition(material: str, isotopes: str = "paper") -> dict[Isotope
         132Xe, 72Ge, ...) or ``"natural"`` (natural mixtures where known).
     """
     if material not in MATERIALS:
-        raise ValueError(f"detector.material: unknown material {material!r}; "
+        raise InputError(f"detector.material: unknown material {material!r}; "
                          f"allowed: {sorted(MATERIALS)}")
     if isotopes not in ("paper", "natural"):
-        raise ValueError(f"detector.isotopes: must be 'paper' or 'natural', got {isotopes!r}")
+        raise InputError(f"detector.isotopes: must be 'paper' or 'natural', got {isotopes!r}")
     out: dict[Isotope, float] = {}
     for name, count in MATERIALS[material].items():
         element = name.rstrip("0123456789")
@@ -205,7 +206,7 @@ def molar_mass_g(composition: dict[Isotope, float]) -> float:
 def target_counts(material: str, mass_kg: float, isotopes: str = "paper") -> dict[Isotope, float]:
     """Number of nuclei of each isotope in ``mass_kg`` of ``material``."""
     if not mass_kg > 0:
-        raise ValueError(f"detector.mass_kg: must be > 0, got {mass_kg}")
+        raise InputError(f"detector.mass_kg: must be > 0, got {mass_kg}")
     comp = material_composition(material, isotopes)
     formula_units = mass_kg * 1e3 / molar_mass_g(comp) * AVOGADRO
     return {iso: n * formula_units for iso, n in comp.items()}

@@ -16,6 +16,7 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
+from ..errors import InputError
 from ..physics.constants import CM_PER_M, SECONDS_PER_DAY
 from ..physics.flux_component import FluxComponent
 
@@ -61,10 +62,10 @@ def _fractions_key(fission_fractions) -> tuple[tuple[str, float], ...]:
     fr = REACTOR_FISSION_FRACTIONS if fission_fractions is None else dict(fission_fractions)
     unknown = sorted(set(fr) - set(REACTOR_ISOTOPES))
     if unknown:
-        raise ValueError(f"fission_fractions: unknown isotopes {unknown}; allowed: {list(REACTOR_ISOTOPES)}")
+        raise InputError(f"fission_fractions: unknown isotopes {unknown}; allowed: {list(REACTOR_ISOTOPES)}")
     vals = [float(fr.get(k, 0.0)) for k in REACTOR_ISOTOPES]
     if any(not math.isfinite(v) or v < 0 for v in vals) or abs(sum(vals) - 1.0) > 1e-6:
-        raise ValueError(f"fission_fractions: must be >= 0 and sum to 1, got {fr}")
+        raise InputError(f"fission_fractions: must be >= 0 and sum to 1, got {fr}")
     return tuple(zip(REACTOR_ISOTOPES, vals))
 
 
@@ -114,7 +115,7 @@ def reactor_breakpoints_mev(e_max_mev: float = REACTOR_E_MAX_MEV) -> tuple[float
     then 1-MeV interior nodes of the smooth Huber-Mueller part (3, 4, ...; for quadrature
     accuracy) and ``e_max_mev``."""
     if not e_max_mev > REACTOR_JOIN_MEV + 1e-9:
-        raise ValueError(f"e_max_mev: must exceed {REACTOR_JOIN_MEV} MeV, got {e_max_mev}")
+        raise InputError(f"e_max_mev: must exceed {REACTOR_JOIN_MEV} MeV, got {e_max_mev}")
     interior = [float(e) for e in np.arange(REACTOR_JOIN_MEV + 1.0, e_max_mev - 1e-9, 1.0)]
     return tuple(float(e) for e in _KOP_E) + tuple(interior) + (float(e_max_mev),)
 
@@ -193,9 +194,9 @@ def reactor_source(thermal_power_mw: float, distance_m: float, exposure_days: fl
     for label, value in (("thermal_power_mw", thermal_power_mw), ("distance_m", distance_m),
                          ("exposure_days", exposure_days)):
         if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"source.{label}: must be finite and > 0, got {value}")
+            raise InputError(f"source.{label}: must be finite and > 0, got {value}")
     if flavour not in FLAVOURS:
-        raise ValueError(f"source.flavour: unknown {flavour!r}; allowed: {list(FLAVOURS)}")
+        raise InputError(f"source.flavour: unknown {flavour!r}; allowed: {list(FLAVOURS)}")
     key = _fractions_key(fission_fractions)
     fractions = dict(key)
     n_nu = (reactor_fissions_per_second(thermal_power_mw, fractions)

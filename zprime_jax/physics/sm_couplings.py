@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 import numpy as np
 
+from ..errors import InputError
 from ..physics.constants import SIN2_THETA_W_LOW_ENERGY
 
 FLAVOURS = ("nu_e", "nu_mu", "nu_tau", "nubar_e", "nubar_mu", "nubar_tau")
@@ -188,5 +189,5 @@ SM_COUPLING_SETS = {"tree": TREE_LEVEL, "radiative": RADIATIVE}
 def get_sm_couplings(name: str):
     """The SM coupling set registered under ``name`` ("tree" or "radiative")."""
     if name not in SM_COUPLING_SETS:
-        raise ValueError(f"sm_couplings: unknown set {name!r}; allowed: {sorted(SM_COUPLING_SETS)}")
+        raise InputError(f"sm_couplings: unknown set {name!r}; allowed: {sorted(SM_COUPLING_SETS)}")
     return SM_COUPLING_SETS[name]
