@@ -17,7 +17,6 @@ measurement has.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -145,13 +144,6 @@ def _profiled_sm(kernel, likelihood, data, model):
 _profiled_sm_jit = jax.jit(_profiled_sm, static_argnums=3)
 
 
-@partial(jax.jit, static_argnums=2)
-def _asimov_arrays(kernel, likelihood, model):
-    """(Asimov data, chi^2 of the SM against them): one compiled program per kernel shape and model."""
-    data = likelihood.asimov_data(sm_counts(kernel, model))
-    return data, _profiled_sm(kernel, likelihood, data, model)
-
-
 def asimov_measurement(kernel, model=None, likelihood=None) -> Measurement:
     """The Asimov measurement: data = the form's Asimov data for the SM of ``model``'s own coupling set.
 
@@ -162,7 +154,8 @@ def asimov_measurement(kernel, model=None, likelihood=None) -> Measurement:
     of the SM itself (0 up to rounding).
     """
     form = likelihood_for(kernel) if likelihood is None else likelihood
-    data, chi2_ref = _asimov_arrays(kernel, form, model)
+    data = form.asimov_data(sm_counts(kernel, model))
+    chi2_ref = _profiled_sm_jit(kernel, form, data, model)
     return Measurement(kernel, form, data, chi2_ref, asimov=True)
 
 
