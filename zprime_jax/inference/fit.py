@@ -31,7 +31,6 @@ from ..likelihood import Analysis, as_analysis, joint_chi2, observed_measurement
 from ..likelihood.combine import profile_analysis
 from ..likelihood.observed import load_observed_counts
 from .planes import Plane, plane_for
-from .scan import raster
 
 
 @partial(jax.jit, static_argnums=2)
@@ -110,13 +109,6 @@ def _refine(z0, analysis, plane, lo, hi, max_steps: int, tol: float):
     return z, f, max_steps, False
 
 
-def _box(plane: Plane, mass_range, coupling_range, cos_beta_range):
-    if plane.heavy:
-        return np.array([cos_beta_range[0], math.log10(mass_range[0])]), \
-            np.array([cos_beta_range[1], math.log10(mass_range[1])])
-    return np.log10([mass_range[0], coupling_range[0]]), np.log10([mass_range[1], coupling_range[1]])
-
-
 def best_fit(measurements, model, mass_range=None, coupling_range=(1e-7, 1e-2), cos_beta_range=(-1.0, 1.0),
              n_fixed: int = 31, n_x: int = 161, n_starts: int = 3, max_steps: int = 60, tol: float = 1e-9,
              sm_tol: float = 1e-6, progress=None, mass_range_mev=None) -> dict:
@@ -144,17 +136,13 @@ def best_fit(measurements, model, mass_range=None, coupling_range=(1e-7, 1e-2), 
     analysis = as_analysis(measurements).absolute()
     plane = plane_for(model)
     if mass_range is None:
-        mass_range = mass_range_mev if mass_range_mev is not None else ((10.0, 1.0e5) if plane.heavy else (1.0, 1e3))
+        mass_range = mass_range_mev if mass_range_mev is not None else plane.default_mass_range
     for name, rng in (("mass_range", mass_range), ("coupling_range", coupling_range)):
         if not (0 < rng[0] < rng[1] and math.isfinite(rng[1])):
             raise InputError(f"{name}: need finite 0 < LO < HI, got {tuple(rng)}")
-    lo, hi = _box(plane, mass_range, coupling_range, cos_beta_range)
-    if plane.heavy:
-        us = np.linspace(lo[0], hi[0], n_fixed) if plane.free[0] else np.array([0.0])
-    else:
-        us = np.linspace(lo[0], hi[0], n_fixed)
-    vs = np.linspace(lo[1], hi[1], n_x)
-    grid = raster(analysis, model, plane.fixed_of_u(us), plane.x_of_v(vs), progress=progress)
+    lo, hi = plane.box(mass_range, coupling_range, cos_beta_range)
+    us, vs = plane.axes(lo, hi, n_fixed, n_x)
+    grid = plane.raster(analysis, us, vs, progress=progress)
     chi2 = np.where(np.isfinite(grid.delta_chi2), grid.delta_chi2, np.inf)
     row_best = np.argmin(chi2, axis=1)
     order = np.argsort(chi2[np.arange(us.size), row_best])

@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..kernels.rates import model_family
 from ..physics.models import HeavyZPrime, LightZPrime
 
@@ -41,6 +43,29 @@ class Plane:
     def sm_v(self) -> float:
         """The v coordinate of the Standard Model (g -> 0, or M -> inf)."""
         return math.inf if self.heavy else -math.inf
+
+    @property
+    def default_mass_range(self) -> tuple[float, float]:
+        """The mass range scanned when none is given: 10 GeV - 100 TeV (heavy) or 1 MeV - 1 GeV (light)."""
+        return (10.0, 1.0e5) if self.heavy else (1.0, 1.0e3)
+
+    def box(self, mass_range, coupling_range, cos_beta_range=(-1.0, 1.0)):
+        """(lo, hi), each (2,): the plane coordinates' bounds for these ranges (mass in GeV or MeV)."""
+        if self.heavy:
+            return (np.array([cos_beta_range[0], math.log10(mass_range[0])]),
+                    np.array([cos_beta_range[1], math.log10(mass_range[1])]))
+        return np.log10([mass_range[0], coupling_range[0]]), np.log10([mass_range[1], coupling_range[1]])
+
+    def axes(self, lo, hi, n_u: int, n_v: int):
+        """Raster axes (us, vs) over the box; a single u = 0 where the model does not depend on u."""
+        us = np.linspace(lo[0], hi[0], n_u) if self.free[0] else np.array([0.0])
+        return us, np.linspace(lo[1], hi[1], n_v)
+
+    def raster(self, analysis, us, vs, progress=None):
+        """The analysis' absolute chi^2 at every (u, v) of the axes (a :class:`scan.Raster`)."""
+        from .scan import raster
+
+        return raster(analysis.absolute(), self.model, self.fixed_of_u(us), self.x_of_v(vs), progress=progress)
 
     def params(self, u, v):
         if self.heavy:

@@ -102,20 +102,15 @@ def _resolve(experiments, data, zmodel):
 
 
 def _ranges(plane: Plane, mass_range, coupling_range):
-    if plane.heavy:
-        mass_range = (10.0, 1.0e5) if mass_range is None else mass_range
-        u = (-1.0, 1.0)
-        v = tuple(float(x) for x in np.log10(mass_range))
-    else:
-        mass_range = (1.0, 1e3) if mass_range is None else mass_range
-        u = tuple(float(x) for x in np.log10(mass_range))
-        v = tuple(float(x) for x in np.log10(coupling_range))
-    return mass_range, u, v
+    """(mass range, u range, v range) of the priors (:meth:`planes.Plane.box`; cos beta over [-1, 1])."""
+    mass_range = plane.default_mass_range if mass_range is None else mass_range
+    lo, hi = plane.box(mass_range, coupling_range)
+    return mass_range, (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
 
 
 def _nuisance_layout(analysis, reparam: bool):
     """(names, sigmas, reparametrised {measurement index: nuisance name}) of the analysis' nuisances."""
-    from ..likelihood.combine import nuisance_layout
+    from ..likelihood.measurement import nuisance_layout
 
     names, index = nuisance_layout(analysis)
     sigmas = np.ones(len(names))
@@ -177,12 +172,8 @@ def _numpyro_model(analysis, plane: Plane, u_range, v_range, reparam: bool):
 
 def _initial_points(analysis, plane: Plane, u_range, v_range, init_grid, num_chains, rng, progress):
     """Chain starts drawn from the gridded profile posterior exp(-chi2/2) (flat priors in (u, v))."""
-    from .scan import raster
-
-    n_u, n_v = init_grid
-    us = np.linspace(*u_range, n_u) if plane.free[0] else np.array([0.0])
-    vs = np.linspace(*v_range, n_v)
-    grid = raster(analysis.absolute(), plane.model, plane.fixed_of_u(us), plane.x_of_v(vs), progress=progress)
+    us, vs = plane.axes((u_range[0], v_range[0]), (u_range[1], v_range[1]), *init_grid)
+    grid = plane.raster(analysis, us, vs, progress=progress)
     chi2 = np.where(np.isfinite(grid.delta_chi2), grid.delta_chi2, np.inf)
     w = np.exp(-0.5 * (chi2 - chi2.min())).ravel()
     pick = rng.choice(w.size, size=num_chains, p=w / w.sum())

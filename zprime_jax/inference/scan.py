@@ -81,7 +81,8 @@ class RowContext:
         return value, lower, conv
 
     def joint(self, x):
-        """(value, lower, converged) by the joint robust profile (analyses with shared nuisances)."""
+        """(value, lower, converged) by the robust profile (jointly where nuisances are shared); no
+        certified bound, so ``lower`` is the value where converged and -inf elsewhere."""
         value, conv = profile_signals(self.signals(x), self.analysis)
         return value, jnp.where(conv, value, -jnp.inf), conv
 
@@ -122,9 +123,7 @@ def _fast_point(fixed, x, analysis, model, passes):
 
 
 def _robust_row(fixed, xs, analysis, model):
-    ctx = RowContext(fixed, analysis, model)
-    value, conv = jax.vmap(lambda x: profile_signals(ctx.signals(x), analysis))(xs)
-    return value, jnp.where(conv, value, -jnp.inf), conv
+    return jax.vmap(RowContext(fixed, analysis, model).joint)(xs)
 
 
 def _general_point(fixed, x, analysis, model):

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import InputError
-from .measurement import Analysis, as_analysis
+from .measurement import Analysis, as_analysis, nuisance_layout
 from .profile import CONVERGENCE_TOL
 
 PROFILE_METHODS = ("robust", "fast")      # profilers of eq. 4.1 (the closed forms are exact with either)
@@ -30,17 +30,6 @@ class DeltaChi2(NamedTuple):
 # --- joint profile over shared nuisances ------------------------------------------------------------
 JOINT_ITERATIONS = 24
 _JOINT_STEPS = jnp.asarray([1.0, 0.5, 0.25, 0.0625, 0.0])
-
-
-def nuisance_layout(analysis: Analysis):
-    """Union of nuisance names (first-seen order) and, per measurement, the indices of its own in it."""
-    names: list[str] = []
-    for m in analysis:
-        for n in m.likelihood.nuisance_names:
-            if n not in names:
-                names.append(n)
-    index = [np.asarray([names.index(n) for n in m.likelihood.nuisance_names], dtype=int) for m in analysis]
-    return names, index
 
 
 def _pull_terms(nuisances, nominal, sigma):

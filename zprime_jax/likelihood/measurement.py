@@ -1,4 +1,4 @@
-"""Measurements, analyses and the one Delta chi^2 every consumer calls.
+"""Measurements and analyses: an experiment's likelihood form, its data and its reference chi^2.
 
 A :class:`Measurement` is one experiment in an analysis: its kernel (the
 parameter-independent rate), its likelihood form (a frozen pytree from
@@ -7,7 +7,7 @@ bin: Asimov, the spec's declared measurement, or observed) and the reference
 chi^2 subtracted from it. An :class:`Analysis` is a tuple of measurements;
 its Delta chi^2 is the sum over them, each profiled over its own nuisances,
 except that nuisances of the same name in two measurements are one parameter
-(profiled jointly: :func:`profile_signals`).
+(profiled jointly: :mod:`.combine`, which also holds the one ``delta_chi2``).
 
 The form of an experiment is read from its spec's ``[statistics]`` table in
 one place, :func:`likelihood_for`; nothing downstream asks which form a
@@ -193,6 +193,17 @@ def measurement(kernel, model=None, data=None, likelihood=None) -> Measurement:
     return observed_measurement(kernel, data, model, likelihood)
 
 
+def nuisance_layout(analysis):
+    """Union of nuisance names (first-seen order) and, per measurement, the indices of its own in it."""
+    names: list[str] = []
+    for m in analysis:
+        for n in m.likelihood.nuisance_names:
+            if n not in names:
+                names.append(n)
+    index = [np.asarray([names.index(n) for n in m.likelihood.nuisance_names], dtype=int) for m in analysis]
+    return names, index
+
+
 @dataclass(frozen=True)
 class Analysis:
     """A tuple of measurements whose Delta chi^2 add, nuisances of the same name shared (a pytree).
@@ -205,11 +216,9 @@ class Analysis:
 
     @property
     def shared(self) -> tuple[str, ...]:
-        seen: dict[str, int] = {}
-        for m in self.measurements:
-            for n in m.likelihood.nuisance_names:
-                seen[n] = seen.get(n, 0) + 1
-        return tuple(n for n, c in seen.items() if c > 1)
+        names, index = nuisance_layout(self)
+        counts = np.bincount(np.concatenate([np.zeros(0, dtype=int), *index]), minlength=len(names))
+        return tuple(n for n, c in zip(names, counts) if c > 1)
 
     def __iter__(self):
         return iter(self.measurements)
