@@ -572,3 +572,39 @@ def test_reactor_folded_weight_against_quad(iso, e_r_kev):
     want = sum(integrate.quad(lambda e: float(comp.spectrum(e)) * (1 - m_t * e_r / (2 * e * e)), lo, hi,
                               epsabs=0, epsrel=1e-12)[0] for lo, hi in zip(pts[:-1], pts[1:]))
     assert got == pytest.approx(want, rel=1e-10)    # 16-node GL per segment; found ~1e-15
+
+
+def test_cos_beta_gradient_is_finite_at_the_end_points():
+    """Issue 14: d/d cos beta at exactly +-1 (the e6-plane grid's end points) is finite.
+
+    There d sin(beta)/d cos(beta) = -c/s is infinite; the convention (docs/conventions.md) takes it
+    as 0, so the gradient is the partial derivative at fixed sin beta = 0. Closed form from eq. 13:
+    eps_u^L = -4 pre x y with x = c/sqrt24 - s/3 sqrt(5/8), y = 3c/(2 sqrt24) + s/6 sqrt(5/8), so
+    d eps_u^L/dc at s = 0 is -4 pre (y + 1.5 x)/sqrt24 = -pre c/2 (c = +-1). Inside (-1, 1) the
+    derivative is the exact one (checked against central differences).
+    """
+    model = MODELS["e6"]
+    mass = 300.0
+    pre = float(models.heavy_gamma(mass)) * model.sm.sin2_theta_w * model.sm.rho_nu_n
+
+    def eps_ul(c):
+        return model.quark_epsilons(HeavyZPrime(mass, c))[0]
+
+    for c in (-1.0, 1.0):
+        # the closed form is exact: rounding of a handful of float64 products only
+        assert float(jax.grad(eps_ul)(c)) == pytest.approx(-0.5 * pre * c, rel=1e-12)
+    # every coupling and its derivatives of first and second order, finite on a grid with the end points
+    grid = jnp.linspace(-1.0, 1.0, 9)
+    q = jnp.array([0.0, 30.0])
+
+    def couplings(c):
+        gp, gn = model.nucleon_couplings(HeavyZPrime(mass, c), q)
+        el, er = model.electron_couplings(HeavyZPrime(mass, c))
+        return jnp.concatenate([gp.ravel(), gn.ravel(), el.ravel(), er.ravel()])
+
+    for f in (jax.jacfwd(couplings), jax.jacrev(couplings), jax.jacfwd(jax.jacrev(couplings))):
+        assert np.all(np.isfinite(np.asarray(jax.vmap(f)(grid))))
+    # inside: central differences with h = 1e-6 (truncation ~h^2 |f'''| ~ 1e-12 relative)
+    c, h = 0.7, 1e-6
+    fd = (couplings(c + h) - couplings(c - h)) / (2 * h)
+    np.testing.assert_allclose(jax.jacfwd(couplings)(c), fd, rtol=1e-6, atol=1e-12)

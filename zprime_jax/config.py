@@ -16,6 +16,7 @@ from .errors import InputError
 
 HOST_DEVICES_ENV = "ZPRIME_JAX_HOST_DEVICES"
 CACHE_DIR_ENV = "ZPRIME_JAX_CACHE_DIR"
+MAX_HOST_DEVICES = 1024     # more host devices than this is a typo, not a machine
 DEFAULT_CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "zprime_jax", "xla")
 _XLA_DEVICE_COUNT_FLAG = "xla_force_host_platform_device_count"
 
@@ -37,8 +38,9 @@ def _requested_host_devices() -> int | None:
     text = os.environ.get(HOST_DEVICES_ENV, "").strip()
     if not text:
         return None
-    if not text.isdigit() or int(text) < 1:
-        raise InputError(f"{HOST_DEVICES_ENV}: need a positive integer, got {text!r}", field=HOST_DEVICES_ENV)
+    if not text.isdigit() or not 1 <= int(text) <= MAX_HOST_DEVICES:
+        raise InputError(f"{HOST_DEVICES_ENV}: need a whole number in [1, {MAX_HOST_DEVICES}], got {text!r}",
+                         field=HOST_DEVICES_ENV)
     return int(text)
 
 
@@ -91,6 +93,12 @@ def enable_compilation_cache(folder: str | os.PathLike | None = None) -> str | N
     folder = os.fspath(folder)
     if not folder:
         return None
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"{CACHE_DIR_ENV}: cannot create the compilation cache folder {folder} "
+                         f"({err.strerror or err}); set {CACHE_DIR_ENV} to a writable folder, or to an empty "
+                         "value to run without the cache", field=CACHE_DIR_ENV) from None
     jax.config.update("jax_compilation_cache_dir", folder)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
     return folder

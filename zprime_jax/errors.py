@@ -19,10 +19,16 @@ class ZPrimeError(Exception):
 
 
 def _leading_field(message: str) -> str | None:
-    """The field named before the first ': ' of a message (``"spec.detector.mass_kg: ..."``), if any."""
+    """The field named before the first ': ' of a message (``"spec.detector.mass_kg: ..."``), if any.
+
+    A command-line option may carry its value (``"--overlay FILE: ..."``): the field is the option.
+    """
     head, sep, _ = message.partition(": ")
-    if sep and head and " " not in head.strip():
-        return head.strip()
+    head = head.strip()
+    if sep and head.startswith("--"):           # a command-line option, maybe with its value or file after it
+        return head.split()[0].rstrip(",")
+    if sep and head and " " not in head:
+        return head
     return None
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
-from .options import UsageError, _load, _model, _pair, _write_csv, add_common
+from ..io import write_csv
+from .options import MAX_AXIS, UsageError, add_common, load, model_of, one_experiment, pair, real, reject, whole
 
 # "No cut" on the recoil energy for Fig. 1: the Helm form factor makes recoils
 # above a few MeV negligible (F^2 < 1e-10 at 100 MeV for carbon), so 100 MeV
@@ -16,53 +16,78 @@ NO_WINDOW_CUT_KEV = 1.0e5
 
 def register(subparsers) -> None:
     """Add the ``optimize-pressure`` and ``pressure-scan`` subcommands."""
+    from ..physics.models import MAX_LIGHT_MASS_MEV
+
     sp = subparsers.add_parser("optimize-pressure", help="gradient-based optimal pressure of a gas TPC")
     add_common(sp)
-    sp.add_argument("--experiment", default="nubdx-drift")
+    sp.add_argument("--experiment", default="nubdx-drift",
+                    help="a gas-TPC preset or .toml path (default nubdx-drift, the one shipped gas TPC)")
     sp.add_argument("--objective", choices=["sm-events", "limit"], required=True)
-    sp.add_argument("--model", help="Z' model for the 'limit' objective")
-    sp.add_argument("--mass-mev", type=float, help="Z' mass for the 'limit' objective")
-    sp.add_argument("--start-torr", type=float, default=100.0)
-    sp.add_argument("--steps", type=int, default=150)
-    sp.add_argument("--sin2w", type=float)
+    sp.add_argument("--model", help="Z' model for the 'limit' objective (universal, b-l, lmu-ltau)")
+    sp.add_argument("--mass-mev", type=real(gt=0, le=MAX_LIGHT_MASS_MEV),
+                    help="Z' mass [MeV] for the 'limit' objective")
+    sp.add_argument("--start-torr", type=real(gt=0), default=100.0, help="starting pressure [Torr] (default 100)")
+    sp.add_argument("--steps", type=whole(ge=1, le=100_000), default=150, help="Adam steps (default 150)")
+    sp.add_argument("--sin2w", type=real(gt=0, lt=1), help="sin^2 theta_W of the 'limit' objective's model")
     sp.set_defaults(func=cmd_optimize_pressure)
 
     sp = subparsers.add_parser("pressure-scan", help="SM counts versus pressure (light-mediator paper Fig. 1)")
     add_common(sp)
-    sp.add_argument("--experiment", default="nubdx-drift")
-    sp.add_argument("--pressures-torr", default="1,1000", help="LO,HI (log-spaced)")
-    sp.add_argument("--points", type=int, default=121)
+    sp.add_argument("--experiment", default="nubdx-drift",
+                    help="a gas-TPC preset or .toml path (default nubdx-drift, the one shipped gas TPC)")
+    sp.add_argument("--pressures-torr", default="1,1000", help="LO,HI [Torr] (log-spaced; default 1,1000)")
+    sp.add_argument("--points", type=whole(ge=3, le=MAX_AXIS), default=121, help="pressures (default 121)")
     sp.add_argument("--no-window-cut", action="store_true",
                     help="no upper recoil cut (as in the paper's Fig. 1): window edge 100 MeV")
     sp.add_argument("--out", help="folder for the plot and CSV")
     sp.set_defaults(func=cmd_pressure_scan)
 
 
+def _gas_tpc(name: str, **overrides):
+    """The spec of a gas-TPC ``--experiment``."""
+    spec = load(one_experiment(name), **overrides)
+    if spec.detector.kind != "gas-tpc":
+        raise UsageError(f"--experiment: {name} is not a gas-TPC experiment")
+    return spec
+
+
+def _valid_at(name: str, pressure_torr: float, option: str, **overrides) -> None:
+    """The spec is valid at ``pressure_torr`` (thresholds scale with it, eq. 3.4): else an error naming ``option``."""
+    from ..errors import SpecError
+
+    try:
+        load(name, pressure_torr, **overrides)
+    except SpecError as err:
+        raise UsageError(f"{option}: {err}") from None
+
+
 def cmd_optimize_pressure(args):
     from ..design.pressure import optimize_pressure
+    from ..physics.models import LIGHT_MODELS
 
-    spec = _load(args.experiment)
-    if spec.detector.kind != "gas-tpc":
-        raise UsageError(f"--experiment: {args.experiment} is not a gas-TPC experiment")
     model = None
     if args.objective == "limit":
-        if args.model is None or args.model == "sm":
-            raise UsageError("--model: the 'limit' objective needs a Z' model (universal, b-l, lmu-ltau)")
-        if args.mass_mev is None or not (math.isfinite(args.mass_mev) and args.mass_mev > 0):
-            raise UsageError(f"--mass-mev: the 'limit' objective needs a mass > 0, got {args.mass_mev}")
-        model = _model(args)
-    if not args.start_torr > 0:
-        raise UsageError(f"--start-torr: must be > 0, got {args.start_torr}")
+        if args.model is None:
+            raise UsageError(f"--model: the 'limit' objective needs a light Z' model {LIGHT_MODELS}")
+        if args.mass_mev is None:
+            raise UsageError("--mass-mev: the 'limit' objective needs a Z' mass [MeV]")
+        model = model_of(args)
+        if model.name not in LIGHT_MODELS:
+            raise UsageError(f"--model: the 'limit' objective needs a light Z' model {LIGHT_MODELS}, "
+                             f"got {model.name!r}")
+    else:
+        reject(args, ("model", "mass_mev", "sin2w"), "to --objective sm-events (the SM rate)")
+    spec = _gas_tpc(args.experiment)
+    _valid_at(args.experiment, args.start_torr, "--start-torr")
     res = optimize_pressure(spec, args.objective, model=model, mass_mev=args.mass_mev,
                             start_torr=args.start_torr, steps=args.steps,
                             progress=None if args.quiet else sys.stderr)
-    out = {"objective": args.objective, "model": None if model is None else model.name,
-           "mass_mev": args.mass_mev if args.objective == "limit" else None,
-           "pressure_torr": res["pressure_torr"], "coupling": res.get("coupling"),
-           "sm_events": res["sm_events"], "steps": args.steps,
-           "start_torr": args.start_torr}
+    out = {"objective": args.objective, "experiment": spec.name, "pressure_torr": res["pressure_torr"],
+           "sm_events": res["sm_events"], "steps": args.steps, "start_torr": args.start_torr}
+    if model is not None:       # the 'limit' objective's keys
+        out.update({"model": model.name, "mass_mev": args.mass_mev, "coupling": res.get("coupling")})
     if not args.json:
-        extra = f", g* = {out['coupling']:.4e}" if out["coupling"] is not None else ""
+        extra = f", g* = {out['coupling']:.4e}" if out.get("coupling") is not None else ""
         print(f"optimal pressure ({args.objective}): {out['pressure_torr']:.2f} Torr, "
               f"SM events {out['sm_events']:.2f}{extra}")
     return out
@@ -74,25 +99,26 @@ def cmd_pressure_scan(args):
     from ..design.pressure import pressure_scan
 
     overrides = {"window_max_kev": NO_WINDOW_CUT_KEV} if args.no_window_cut else {}
-    spec = _load(args.experiment, **overrides)
-    if spec.detector.kind != "gas-tpc":
-        raise UsageError(f"--experiment: {args.experiment} is not a gas-TPC experiment")
-    lo, hi = _pair(args.pressures_torr, "--pressures-torr")
-    if args.points < 3:
-        raise UsageError(f"--points: need at least 3, got {args.points}")
+    lo, hi = pair(args.pressures_torr, "--pressures-torr")
+    spec = _gas_tpc(args.experiment, **overrides)
+    _valid_at(args.experiment, hi, "--pressures-torr", **overrides)
     res = pressure_scan(spec, np.geomspace(lo, hi, args.points))
     out = {"experiment": spec.name, "window_max_kev": spec.detector.window_max_kev,
            "pressure_torr": res["pressure_torr"].tolist(), "sm_events": res["total"].tolist(),
            "by_target": {k: v.tolist() for k, v in res["by_target"].items()},
            "crossover_torr": res["crossover_torr"], "max_torr": res["max_torr"],
            "max_sm_events": float(res["total"].max())}
+    if res["crossover_torr"] is None:
+        n_targets = len(res["by_target"])
+        out["warnings"] = [f"crossover_torr is null: the {n_targets} targets' counts do not cross between {lo:g} "
+                           f"and {hi:g} Torr" if n_targets == 2 else
+                           f"crossover_torr is null: defined for two targets, {spec.name} has {n_targets}"]
     if args.out:
         from ..plotting import pressure_figure
 
         folder = Path(args.out)
-        folder.mkdir(parents=True, exist_ok=True)
         out["plot"] = str(pressure_figure(folder / f"pressure_scan_{spec.name}.png", res))
-        out["csv"] = _write_csv(folder / f"pressure_scan_{spec.name}.csv",
+        out["csv"] = write_csv(folder / f"pressure_scan_{spec.name}.csv",
                                 ["pressure_torr", "total", *res["by_target"]],
                                 np.column_stack([res["pressure_torr"], res["total"],
                                                  *res["by_target"].values()]).tolist())

@@ -4,41 +4,51 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..io import write_csv
 from .options import (
+    DEFAULT_MASS_RANGE_GEV,
     UsageError,
-    _cos_beta,
-    _experiments,
-    _float_list,
-    _grid_shape,
-    _load,
-    _model,
-    _pair,
-    _write_csv,
     add_common,
-    delta_chi2_for_cl,
+    add_level,
+    check_lr_reading_used,
+    cos_beta_of,
+    experiments,
+    float_list,
+    given,
+    grid_shape,
+    heavy_mass_range,
+    level_of,
+    load,
+    model_of,
+    real,
+    reject,
 )
+
+DEFAULT_PLANE_GRID = "201,201"
+MAX_LUMINOSITY_RATIO = 1e6      # F'/F: beyond a million times the exposure the statistics are not the paper's
 
 
 def _heavy_common(sp, model=True):
     """The options shared by the heavy-Z' commands."""
+    import math
+
     sp.add_argument("--experiment", action="append", required=True,
                     help="preset name or .toml path; repeat to combine (chi^2 summed); "
                     "'combined-cevns-nue' = coherent-csi + connie + cr51-lxe-c (sec. 4.3)")
     if model:
         sp.add_argument("--model", required=True, help="lr, e6-chi, e6-eta, e6-psi or e6")
-        sp.add_argument("--cos-beta", type=float, help="cos beta for --model e6")
-        sp.add_argument("--beta", type=float, help="beta [rad] in [0, pi] for --model e6")
+        sp.add_argument("--cos-beta", type=real(ge=-1, le=1), help="cos beta in [-1, 1], for --model e6")
+        sp.add_argument("--beta", type=real(ge=0, le=math.pi), help="beta [rad] in [0, pi], for --model e6")
         sp.add_argument("--lr-electron-reading", choices=["as-printed", "nc-only"],
                         help="eq. 10 for nu-e with --model lr (default as-printed; docs/conventions.md)")
-    sp.add_argument("--cl", type=float, default=0.9)
-    sp.add_argument("--delta-chi2", type=float, help="override the Delta chi^2 level")
+    add_level(sp)
     sp.add_argument("--chi2", choices=["coherent-2017", "projection", "projection-alt"],
-                    help="chi^2 form (default: the preset's own)")
-    sp.add_argument("--sigma-stat", type=float, help="sigma_stat of eq. 22 (default 0.2; CEvNS only)")
-    sp.add_argument("--sigma-sys", type=float, help="sigma_sys of eq. 22 (default 0.2; CEvNS only)")
-    sp.add_argument("--luminosity-ratio", type=float, help="F'/F (default 1)")
-    sp.add_argument("--mass-range-gev", default="10,100000", help="LO,HI of the mass scan")
-    sp.add_argument("--sin2w", type=float)
+                    help="chi^2 form of the CEvNS experiments (default: each preset's own)")
+    sp.add_argument("--sigma-stat", type=real(ge=0, le=100), help="sigma_stat of eq. 22 (default 0.2; CEvNS only)")
+    sp.add_argument("--sigma-sys", type=real(ge=0, le=100), help="sigma_sys of eq. 22 (default 0.2; CEvNS only)")
+    sp.add_argument("--luminosity-ratio", type=real(gt=0, le=MAX_LUMINOSITY_RATIO), help="F'/F (default 1)")
+    sp.add_argument("--mass-range-gev", help=f"LO,HI of the mass scan [GeV] (default {DEFAULT_MASS_RANGE_GEV})")
+    sp.add_argument("--sin2w", type=real(gt=0, lt=1), help="sin^2 theta_W (default: the radiative set, eq. 3)")
     sp.add_argument("--out", help="folder for plots and CSV")
 
 
@@ -63,7 +73,7 @@ def register(subparsers) -> None:
     sp = subparsers.add_parser("e6-plane", help="90%% CL region in the (cos beta, M_Z') plane (Fig. 5)")
     add_common(sp)
     _heavy_common(sp, model=False)
-    sp.add_argument("--grid", default="201,201", help="NC,NM grid in cos beta and log M")
+    sp.add_argument("--grid", help=f"NC,NM grid in cos beta and log M (default {DEFAULT_PLANE_GRID})")
     sp.add_argument("--separate", action="store_true",
                     help="one region per --experiment, overlaid (Fig. 5 right: A, B, C), instead of combining")
     sp.add_argument("--method", choices=["grid", "trace"], default="grid",
@@ -72,70 +82,93 @@ def register(subparsers) -> None:
 
 
 def _heavy_setup(args):
-    """Model, cos beta, experiment names and their measurements for heavy-Z' commands."""
+    """Model, cos beta, experiment names, their measurements, the CL, the level and the mass range."""
     from ..inference import heavy
     from ..kernels.rates import RateKernel, build_kernel
     from ..physics.models import HEAVY_MODELS
 
-    model = _model(args)
+    model = model_of(args)
     if model.name not in HEAVY_MODELS:
         raise UsageError(f"--model: must be one of {HEAVY_MODELS}, got {model.name!r}")
-    cb = _cos_beta(args)
+    cb = cos_beta_of(args, model)
     if model.name == "e6" and cb is None and not getattr(args, "plane", False):
-        raise UsageError("--cos-beta (or --beta): required for --model e6")
-    names = _experiments(args.experiment)
-    if args.luminosity_ratio is not None and not args.luminosity_ratio > 0:
-        raise UsageError(f"--luminosity-ratio: must be > 0, got {args.luminosity_ratio}")
-    for opt in ("sigma_stat", "sigma_sys"):
-        v = getattr(args, opt)
-        if v is not None and not v >= 0:
-            raise UsageError(f"--{opt.replace('_', '-')}: must be >= 0, got {v}")
-    kernels = {n: build_kernel(_load(n)) for n in names}
+        raise UsageError("--cos-beta: required for --model e6 (or --beta)")
+    names = experiments(args.experiment)
+    cl, level = level_of(args)
+    mass_range = heavy_mass_range(given(args.mass_range_gev, DEFAULT_MASS_RANGE_GEV))
+    specs = {n: load(n) for n in names}
+    check_lr_reading_used(args, specs.values())
+    kernels = {n: build_kernel(s) for n, s in specs.items()}
     # --chi2/--sigma-* set the CEvNS total-count chi^2 (eqs. 21-22); nu-e keeps eq. 23
     cevns = {n for n, k in kernels.items() if isinstance(k, RateKernel)}
-    if not cevns and (args.chi2 or args.sigma_stat is not None or args.sigma_sys is not None):
-        raise UsageError("--chi2, --sigma-stat, --sigma-sys: set the CEvNS chi^2 (eqs. 21-22); "
-                         f"{', '.join(names)} use eq. 23 only")
+    if not cevns:
+        reject(args, ("chi2", "sigma_stat", "sigma_sys"),
+               f"to nu-e experiments ({', '.join(names)} use eq. 23 only): it sets the CEvNS chi^2 (eqs. 21-22)")
     ms = {n: heavy.measurement(k, form=args.chi2 if n in cevns else None,
                                sigma_stat=args.sigma_stat if n in cevns else None,
                                sigma_sys=args.sigma_sys if n in cevns else None,
                                luminosity_ratio=args.luminosity_ratio or 1.0, model=model)
           for n, k in kernels.items()}
-    level = args.delta_chi2 if args.delta_chi2 is not None else delta_chi2_for_cl(args.cl)
-    mass_range = _pair(args.mass_range_gev, "--mass-range-gev")
-    return model, (0.0 if cb is None else cb), names, ms, level, mass_range
+    return model, (0.0 if cb is None else cb), names, ms, cl, level, mass_range
+
+
+def _form_warnings(args, ms) -> list[str]:
+    """``--chi2`` applies to the CEvNS experiments only: say which keep their own form."""
+    if args.chi2 is None:
+        return []
+    kept = [f"{n} ({m.likelihood.form})" for n, m in ms.items() if m.likelihood.form != args.chi2]
+    return [f"--chi2 {args.chi2} applies to the CEvNS experiments; {', '.join(kept)} keep their own form"] \
+        if kept else []
+
+
+def _null_reason(label: str, res: dict, mass_range) -> str | None:
+    """Why a mass limit is null (None where it is not)."""
+    if res["mass_limit_gev"] is not None:
+        return None
+    if res["status"] == "undecided":
+        return f"{label} is null: the profile could not decide the crossing (nuisance profiling did not converge)"
+    return (f"{label} is null: Delta chi^2 stays below the level down to the lowest mass of --mass-range-gev "
+            f"({mass_range[0]:g} GeV); no sensitivity in range")
 
 
 def cmd_mass_limit(args):
     from ..inference import heavy
 
-    model, cb, names, ms, level, mass_range = _heavy_setup(args)
+    if args.separate and args.out is None:
+        raise UsageError("--separate: applies only with --out (it chooses the curves of the plot)")
+    model, cb, names, ms, cl, level, mass_range = _heavy_setup(args)
     res = heavy.mass_limit(tuple(ms.values()), model, cb, level=level, mass_range_gev=mass_range)
-    out = {"model": model.name, "cl": args.cl, "delta_chi2": level, "mass_limit_gev": res["mass_limit_gev"],
-           "experiments": names, "cos_beta": cb if model.name == "e6" else None,
-           "chi2_forms": {n: m.likelihood.form for n, m in ms.items()},
+    out = {"model": model.name, "cl": cl, "delta_chi2": level, "mass_limit_gev": res["mass_limit_gev"],
+           "experiments": names, "chi2_forms": {n: m.likelihood.form for n, m in ms.items()},
            "likelihoods": {n: m.likelihood.form for n, m in ms.items()}}
+    if model.name == "e6":
+        out["cos_beta"] = cb
+    warnings = _form_warnings(args, ms)
     if res["above_range"]:
-        out["warnings"] = [f"excluded up to the top of the mass range {mass_range[1]} GeV"]
+        warnings.append(f"excluded up to the top of the mass range {mass_range[1]:g} GeV (the limit reported is "
+                        "that mass: raise --mass-range-gev)")
+    warnings += [w for w in [_null_reason("mass_limit_gev", res, mass_range)] if w]
     per = {}
     if len(names) > 1 or args.out:
         per = {n: heavy.mass_limit((m,), model, cb, level=level, mass_range_gev=mass_range) for n, m in ms.items()}
         out["per_experiment"] = {n: r["mass_limit_gev"] for n, r in per.items()}
+        warnings += [w for n, r in per.items() if (w := _null_reason(f"per_experiment.{n}", r, mass_range))]
+    if warnings:
+        out["warnings"] = warnings
     if args.out:
         from ..plotting import mass_profile_figure
 
         folder = Path(args.out)
-        folder.mkdir(parents=True, exist_ok=True)
         curves = {n: (r["masses_gev"], r["delta_chi2"]) for n, r in per.items()}
         if len(names) > 1 and not args.separate:
             curves["combined"] = (res["masses_gev"], res["delta_chi2"])
         out["plot"] = str(mass_profile_figure(folder / f"mass_profile_{model.name}.png", model.name, curves, level))
         rows = [[f"{m:.8g}", *[f"{c[1][i]:.8g}" for c in curves.values()]]
                 for i, m in enumerate(res["masses_gev"])]
-        out["csv"] = _write_csv(folder / f"mass_profile_{model.name}.csv", ["mass_gev", *curves], rows)
+        out["csv"] = write_csv(folder / f"mass_profile_{model.name}.csv", ["mass_gev", *curves], rows)
     if not args.json:
         lim = out["mass_limit_gev"]
-        print(f"{model.name}: {100 * args.cl:.0f}% CL lower limit on M_Z' "
+        print(f"{model.name}: {100 * cl:.4g}% CL lower limit on M_Z' "
               f"{'none (no sensitivity)' if lim is None else f'{lim:.1f} GeV'} ({', '.join(names)})")
         for n, v in out.get("per_experiment", {}).items():
             print(f"  {n:<14} {'-' if v is None else f'{v:.1f} GeV'}")
@@ -145,36 +178,46 @@ def cmd_mass_limit(args):
 def cmd_limit_scan(args):
     from ..inference import heavy
 
-    model, cb, names, ms, level, mass_range = _heavy_setup(args)
-    values = _float_list(args.values, "--values")
-    smallest_ok = 0.0 if args.parameter == "uncertainty" else None
-    if any(not (v >= 0 if smallest_ok == 0.0 else v > 0) for v in values):
-        raise UsageError(f"--values: every value must be {'>= 0' if smallest_ok == 0.0 else '> 0'}, got {values}")
+    if args.parameter == "uncertainty":
+        reject(args, ("sigma_stat", "sigma_sys"), "with --parameter uncertainty (the scan sets sigma_stat = "
+               "sigma_sys = each of --values)")
+        values = float_list(args.values, "--values", ge=0)
+    else:
+        reject(args, ("luminosity_ratio",), "with --parameter luminosity (the scan sets F'/F to each of --values)")
+        values = float_list(args.values, "--values", gt=0)
+    if args.parameter == "luminosity" and max(values) > MAX_LUMINOSITY_RATIO:
+        raise UsageError(f"--values: F'/F must be <= {MAX_LUMINOSITY_RATIO:g}, got {max(values):g}")
+    if args.combined and len(experiments(args.experiment)) < 2:
+        raise UsageError("--combined: needs at least two --experiment")
+    model, cb, names, ms, cl, level, mass_range = _heavy_setup(args)
     groups = {n: (m,) for n, m in ms.items()}
     if args.combined:
-        if len(ms) < 2:
-            raise UsageError("--combined: needs at least two --experiment")
         groups["combined"] = tuple(ms.values())
-    limits = {}
+    limits, warnings = {}, _form_warnings(args, ms)
     for n, group in groups.items():
         row = []
         for v in values:
             mm = heavy.with_uncertainty(group, v) if args.parameter == "uncertainty" else \
                 heavy.with_luminosity(group, v)
-            row.append(heavy.mass_limit(mm, model, cb, level=level, mass_range_gev=mass_range)["mass_limit_gev"])
+            res = heavy.mass_limit(mm, model, cb, level=level, mass_range_gev=mass_range)
+            row.append(res["mass_limit_gev"])
+            reason = _null_reason(f"mass_limit_gev.{n} at {args.parameter} {v:g}", res, mass_range)
+            if reason:
+                warnings.append(reason)
         limits[n] = row
     out = {"model": model.name, "parameter": args.parameter, "values": values, "mass_limit_gev": limits,
-           "cl": args.cl, "delta_chi2": level}
+           "cl": cl, "delta_chi2": level}
+    if warnings:
+        out["warnings"] = warnings
     if args.out:
         from ..plotting import limit_scan_figure
 
         folder = Path(args.out)
-        folder.mkdir(parents=True, exist_ok=True)
         out["plot"] = str(limit_scan_figure(folder / f"limit_vs_{args.parameter}_{model.name}.png",
                                             model.name, args.parameter, values, limits))
-        out["csv"] = _write_csv(folder / f"limit_vs_{args.parameter}_{model.name}.csv", [args.parameter, *limits],
-                                [[v, *["" if limits[n][i] is None else limits[n][i] for n in limits]]
-                                 for i, v in enumerate(values)])
+        out["csv"] = write_csv(folder / f"limit_vs_{args.parameter}_{model.name}.csv", [args.parameter, *limits],
+                               [[v, *["" if limits[n][i] is None else limits[n][i] for n in limits]]
+                                for i, v in enumerate(values)])
     if not args.json:
         for n, row in limits.items():
             print(f"{n:<14} " + "  ".join("-" if x is None else f"{x:.1f}" for x in row))
@@ -192,8 +235,10 @@ def cmd_e6_plane(args):
 
     args.model = "e6"
     args.plane = True
-    model, _cb, names, ms, level, mass_range = _heavy_setup(args)
-    nc, nm = _grid_shape(args.grid)
+    if args.method == "trace":
+        reject(args, ("grid",), "to --method trace (the contour is traced, not rastered)")
+    nc, nm = grid_shape(given(args.grid, DEFAULT_PLANE_GRID))
+    model, _cb, names, ms, cl, level, mass_range = _heavy_setup(args)
     cos_betas = np.linspace(-1.0, 1.0, nc)
     masses = np.logspace(*np.log10(mass_range), nm)
     if args.separate:
@@ -201,7 +246,7 @@ def cmd_e6_plane(args):
     else:
         groups = {"+".join(names) if len(names) <= 3 else f"{len(names)} experiments": tuple(ms.values())}
     if args.method == "trace":
-        return _e6_plane_traced(args, groups, names, level, mass_range)
+        return _e6_plane_traced(args, groups, names, cl, level, mass_range)
     t0 = time.perf_counter()
     maps = {label: np.asarray(heavy.delta_chi2_plane(group, get_model("e6"), jnp.asarray(cos_betas),
                                                      jnp.asarray(masses)))
@@ -213,19 +258,21 @@ def cmd_e6_plane(args):
         return [float(masses[np.nonzero(row)[0].max()]) if row.any() else None for row in d >= level]
 
     per = {label: limits(d) for label, d in maps.items()}
-    out = {"model": "e6", "experiments": names, "cl": args.cl, "delta_chi2": level, "grid": [nc, nm],
+    out = {"model": "e6", "experiments": names, "cl": cl, "delta_chi2": level, "grid": [nc, nm],
            "cos_beta": cos_betas.tolist(), "seconds": run_s}
     if args.separate:
         out["mass_limit_gev"] = per
     else:
         out["mass_limit_gev"] = next(iter(per.values()))
+    warnings = _form_warnings(args, ms) + _plane_null_warnings(per, cos_betas, mass_range, args.separate)
+    if warnings:
+        out["warnings"] = warnings
     if args.out:
         from ..plotting import e6_plane_figure
 
         folder = Path(args.out)
-        folder.mkdir(parents=True, exist_ok=True)
         out["plot"] = str(e6_plane_figure(folder / "e6_plane.png", cos_betas, masses, maps, level))
-        out["csv"] = _write_csv(folder / "e6_plane_limits.csv", ["cos_beta", *[f"mass_limit_gev:{k}" for k in per]],
+        out["csv"] = write_csv(folder / "e6_plane_limits.csv", ["cos_beta", *[f"mass_limit_gev:{k}" for k in per]],
                                 [[c, *["" if per[k][i] is None else per[k][i] for k in per]]
                                  for i, c in enumerate(cos_betas)])
     if not args.json:
@@ -236,7 +283,21 @@ def cmd_e6_plane(args):
     return out
 
 
-def _e6_plane_traced(args, groups: dict, names, level: float, mass_range) -> dict:
+def _plane_null_warnings(per: dict, cos_betas, mass_range, separate: bool) -> list[str]:
+    """One line per group: the cos beta values where the mass limit is null, and why."""
+    out = []
+    for label, lim in per.items():
+        nulls = [float(c) for c, x in zip(cos_betas, lim) if x is None]
+        if nulls:
+            shown = ", ".join(f"{c:.4g}" for c in nulls[:8]) + (f", ... ({len(nulls)} in all)" if len(nulls) > 8
+                                                                else "")
+            out.append(f"mass_limit_gev{'.' + label if separate else ''} is null at cos beta = {shown}: no mass "
+                       f"in {mass_range[0]:g}-{mass_range[1]:g} GeV is excluded there (CEvNS is blind at cos beta "
+                       "= 0 and -sqrt(5/32), nu-e at -sqrt(5/32): eqs. 13, 15)")
+    return out
+
+
+def _e6_plane_traced(args, groups: dict, names, cl: float, level: float, mass_range) -> dict:
     """e6-plane --method trace: the Delta chi^2 = level contour of each group by level-set tracing."""
     import numpy as np
 
@@ -245,7 +306,7 @@ def _e6_plane_traced(args, groups: dict, names, level: float, mass_range) -> dic
     traces = {label: contours.trace_e6_plane(group, mass_range_gev=mass_range, level=level)
               for label, group in groups.items()}
     cos_betas = np.linspace(-0.995, 0.995, 201)
-    out = {"model": "e6", "experiments": names, "cl": args.cl, "delta_chi2": level, "method": "trace",
+    out = {"model": "e6", "experiments": names, "cl": cl, "delta_chi2": level, "method": "trace",
            "cos_beta": cos_betas.tolist(),
            "trace": {label: {"branches": t.n_branches, "evaluations": t.n_evaluations,
                              "closed": [bool(c) for c in t.closed], "wall_s": t.trace.wall_s}
@@ -254,16 +315,18 @@ def _e6_plane_traced(args, groups: dict, names, level: float, mass_range) -> dic
     limits = {label: [float(c.max()) if c.size else None for c in t.crossings(cos_betas)]
               for label, t in traces.items()}
     out["mass_limit_gev"] = limits if args.separate else next(iter(limits.values()))
+    warnings = _plane_null_warnings(limits, cos_betas, mass_range, args.separate)
+    if warnings:
+        out["warnings"] = warnings
     if args.out:
         from ..plotting import traced_plane_figure
 
         folder = Path(args.out)
-        folder.mkdir(parents=True, exist_ok=True)
         out["plot"] = str(traced_plane_figure(folder / "e6_plane_traced.png",
                                               {label: t.branches for label, t in traces.items()}, mass_range))
         rows = [[label, i, f"{c:.10g}", f"{m:.8g}"] for label, t in traces.items()
                 for i, b in enumerate(t.branches) for c, m in b]
-        out["csv"] = _write_csv(folder / "e6_plane_contour.csv", ["experiments", "branch", "cos_beta", "mass_gev"],
+        out["csv"] = write_csv(folder / "e6_plane_contour.csv", ["experiments", "branch", "cos_beta", "mass_gev"],
                                 rows)
     if not args.json:
         for label, t in traces.items():

@@ -2,47 +2,60 @@
 
 from __future__ import annotations
 
-import json
-import math
 import sys
 from pathlib import Path
 
+from ..io import write_csv, write_json
 from .options import (
+    DEFAULT_MASS_RANGE_GEV,
     UsageError,
-    _check_pressure_used,
-    _experiments,
-    _float_list,
-    _grid_shape,
-    _load,
-    _model,
-    _pair,
-    _write_csv,
     add_common,
-    delta_chi2_for_cl,
+    add_level,
+    check_data_count,
+    check_pressure_used,
+    experiments,
+    float_list,
+    given,
+    grid_shape,
+    heavy_mass_range,
+    level_of,
+    light_mass_range,
+    load,
+    model_of,
+    observed_counts,
+    pair,
+    real,
+    reject,
+    whole,
 )
+
+DEFAULT_MASSES_MEV = "1,3,10,30,100,300,1000"
+DEFAULT_COUPLING_RANGE = "1e-8,1"
+DEFAULT_GRID = "100,300"
+MAX_POSTERIOR_DRAWS = 10**7      # chains x (samples + warm-up): the samples are kept in memory
 
 
 def register(subparsers) -> None:
     """Add the ``sensitivity`` and ``posterior`` subcommands."""
     sp = subparsers.add_parser("sensitivity", help="CL limits on the coupling versus mass")
     add_common(sp)
-    sp.add_argument("--experiment", action="append",
+    sp.add_argument("--experiment", action="append", required=True,
                     help="preset name or .toml path; repeat to combine; 'ess-all' = six ESS detectors")
-    sp.add_argument("--model", required=True)
-    sp.add_argument("--masses-mev", default="1,3,10,30,100,300,1000")
-    sp.add_argument("--cl", type=float, default=0.9)
-    sp.add_argument("--delta-chi2", type=float, help="override the Delta chi^2 level")
-    sp.add_argument("--coupling-range", default="1e-8,1", help="LO,HI of the coupling scan")
-    sp.add_argument("--grid", help="NM,NG: Delta chi^2 map on a log grid (default 100,300 with --out)")
+    sp.add_argument("--model", required=True, help="universal, b-l or lmu-ltau")
+    sp.add_argument("--masses-mev", default=DEFAULT_MASSES_MEV, help=f"masses [MeV] (default {DEFAULT_MASSES_MEV})")
+    add_level(sp)
+    sp.add_argument("--coupling-range", default=DEFAULT_COUPLING_RANGE,
+                    help=f"LO,HI of the coupling scan (default {DEFAULT_COUPLING_RANGE}; HI <= sqrt(4 pi))")
+    sp.add_argument("--grid", help=f"NM,NG: Delta chi^2 map on a log grid (default {DEFAULT_GRID} with --out)")
     sp.add_argument("--method", choices=["grid", "trace"], default="grid",
                     help="the exclusion contour from a Delta chi^2 grid (default) or by gradient-based level-set "
                          "tracing (zprime_jax.contours; every branch, far fewer chi^2 evaluations)")
     sp.add_argument("--data", action="append",
                     help="observed counts per bin (CSV or JSON), one per --experiment in the same order: an "
                          "exclusion relative to the best fit instead of the Asimov SM")
-    sp.add_argument("--mass-range-mev", help="LO,HI of the grid in mass")
-    sp.add_argument("--sin2w", type=float)
-    sp.add_argument("--pressure-torr", type=float, help="gas pressure of gas-TPC experiments [Torr]")
+    sp.add_argument("--mass-range-mev", help="LO,HI of the grid, the traced contour or the best fit in mass [MeV]")
+    sp.add_argument("--sin2w", type=real(gt=0, lt=1), help="sin^2 theta_W (default: the model's SM coupling set)")
+    sp.add_argument("--pressure-torr", type=real(gt=0), help="gas pressure of gas-TPC experiments [Torr]")
     sp.add_argument("--out", help="folder for the plot and CSV files")
     sp.set_defaults(func=cmd_sensitivity)
 
@@ -55,21 +68,49 @@ def register(subparsers) -> None:
                     help="light (universal, b-l, lmu-ltau: log10 m, log10 g) or heavy (lr, e6-chi, e6-psi, e6-eta: "
                          "log10 M; e6: log10 M and cos beta)")
     sp.add_argument("--data", action="append", help="observed counts per bin (CSV/JSON), one per --experiment")
-    sp.add_argument("--samples", type=int, default=1000, help="samples per chain")
-    sp.add_argument("--warmup", type=int, default=500, help="warm-up steps per chain")
-    sp.add_argument("--chains", type=int, default=4, help="chains, vectorised")
-    sp.add_argument("--seed", type=int, default=0)
-    sp.add_argument("--slices", type=int, default=12,
+    sp.add_argument("--samples", type=whole(ge=1, le=10**6), default=1000, help="samples per chain")
+    sp.add_argument("--warmup", type=whole(ge=1, le=10**6), default=500, help="warm-up steps per chain")
+    sp.add_argument("--chains", type=whole(ge=1, le=1024), default=4, help="chains, vectorised")
+    sp.add_argument("--seed", type=whole(ge=0, le=2**32 - 1), default=0)
+    sp.add_argument("--slices", type=whole(ge=1, le=1000), default=12,
                     help="slices for the credible limits: in mass (light) or cos beta (e6); default 12")
-    sp.add_argument("--cl", type=float, default=0.9, help="credible level")
+    sp.add_argument("--cl", type=real(gt=0, lt=1), default=0.9, help="credible level")
     sp.add_argument("--mass-range-mev", help="light models: LO,HI of the log-uniform mass prior [MeV] (default 1,1000)")
     sp.add_argument("--mass-range-gev",
                     help="heavy models: LO,HI of the log-uniform M_Z' prior [GeV] (default 10,1e5)")
     sp.add_argument("--coupling-range",
                     help="light models: LO,HI of the log-uniform coupling prior (default 1e-7,1e-2)")
-    sp.add_argument("--sin2w", type=float)
+    sp.add_argument("--sin2w", type=real(gt=0, lt=1), help="sin^2 theta_W (default: the model's SM coupling set)")
     sp.add_argument("--out", help="folder for the samples (NPZ), the JSON summary and the plot")
     sp.set_defaults(func=cmd_posterior)
+
+
+def _coupling_range(text: str) -> tuple[float, float]:
+    """``--coupling-range``: 0 < LO < HI <= sqrt(4 pi) (perturbative)."""
+    from ..physics.models import MAX_PERTURBATIVE_COUPLING
+
+    lo, hi = pair(text, "--coupling-range")
+    if hi > MAX_PERTURBATIVE_COUPLING:
+        raise UsageError(f"--coupling-range: HI must be <= sqrt(4 pi) = {MAX_PERTURBATIVE_COUPLING:.4g} "
+                         f"(g^2/4pi <= 1, perturbative), got {hi:g}")
+    return lo, hi
+
+
+def _limit_warnings(masses, lim, g_range) -> list[str]:
+    """Why each mass has no limit (null) or only a bound at the edge of the coupling range."""
+    out = []
+    for m, status in zip(masses, lim["status"]):
+        if status == "not-reached":
+            out.append(f"coupling at m = {m:g} MeV is null: Delta chi^2 stays below the level up to the top of "
+                       f"--coupling-range ({g_range[1]:g}); no sensitivity in range")
+        elif status == "undecided":
+            out.append(f"coupling at m = {m:g} MeV is null: the profile could not decide the crossing "
+                       "(nuisance profiling did not converge)")
+    excluded = [float(m) for m, st in zip(masses, lim["status"]) if st == "excluded-at-start"]
+    if excluded:
+        out.append(f"already excluded at the lowest coupling {g_range[0]:g} for masses {excluded} (the limit "
+                   "reported is that coupling: lower --coupling-range)")
+    return out
 
 
 def cmd_sensitivity(args):
@@ -79,40 +120,45 @@ def cmd_sensitivity(args):
     from ..inference.fit import best_fit, reference_to_best_fit
     from ..kernels.rates import build_kernel
     from ..likelihood import Analysis, measurement
-    from ..likelihood.observed import load_observed_counts
-
-    model = _model(args)
     from ..physics.models import LIGHT_MODELS
 
+    model = model_of(args)
     if model.name not in LIGHT_MODELS:
         raise UsageError(f"--model: sensitivity takes a light Z' model {LIGHT_MODELS}; "
                          "use 'mass-limit' for lr and e6 models")
-    names = _experiments(args.experiment)
-    masses = _float_list(args.masses_mev, "--masses-mev")
-    if any(not (math.isfinite(m) and m > 0) for m in masses):
-        raise UsageError(f"--masses-mev: every mass must be > 0, got {masses}")
-    level = args.delta_chi2 if args.delta_chi2 is not None else delta_chi2_for_cl(args.cl)
-    g_range = _pair(args.coupling_range, "--coupling-range")
+    names = experiments(args.experiment)
+    check_data_count(args.data, names)
+    from ..physics.models import MAX_LIGHT_MASS_MEV
+
+    masses = float_list(args.masses_mev, "--masses-mev", gt=0, le=MAX_LIGHT_MASS_MEV)
+    cl, level = level_of(args)
+    g_range = _coupling_range(args.coupling_range)
+    if args.method == "trace":
+        reject(args, ("grid",), "to --method trace (the contour is traced, not rastered)")
+    grid_size = grid_shape(given(args.grid, DEFAULT_GRID)) if args.method == "grid" else None
+    m_range = light_mass_range(args.mass_range_mev) if args.mass_range_mev is not None else None
     progress = None if args.quiet else sys.stderr
 
-    specs = {n: _load(n, args.pressure_torr) for n in names}
-    _check_pressure_used(args, specs.values())
+    specs = {n: load(n, args.pressure_torr) for n in names}
+    check_pressure_used(args, specs.values())
     nue = [n for n, s in specs.items() if s.detector.kind == "electron-scattering"]
     if nue:
         raise UsageError(f"--experiment: {', '.join(nue)} measure nu-e scattering, implemented for the heavy "
                          "Z' models (use 'mass-limit', 'limit-scan' or 'e6-plane'); 'sensitivity' scans light "
                          "mediators in CEvNS")
     kernels = {n: build_kernel(s) for n, s in specs.items()}
-    if args.data and len(args.data) != len(names):
-        raise UsageError(f"--data: give one file per --experiment ({len(names)}: {', '.join(names)}), "
-                         f"got {len(args.data)}")
-    counts = [load_observed_counts(d, kernels[n]) for n, d in zip(names, args.data)] if args.data else \
-        [None] * len(names)
+    counts = observed_counts(args.data, names, kernels)
     analysis = Analysis(tuple(measurement(kernels[n], model, data=c) for n, c in zip(names, counts)))
+    observed = not all(m.asimov for m in analysis)    # --data, or a spec's declared measurement
+    want_grid = args.method == "grid" and (args.grid is not None or args.out is not None)
+    if m_range is not None and not (want_grid or args.method == "trace" or observed):
+        raise UsageError("--mass-range-mev: applies only to a grid (--grid or --out), --method trace or a best "
+                         "fit to observed data; the limits are at --masses-mev")
+    default_range = (min(masses), max(masses)) if min(masses) < max(masses) else (1.0, 1e3)
     fit = None
-    if not all(m.asimov for m in analysis):        # observed data (--data, or a spec's declared measurement)
-        m_fit = _pair(args.mass_range_mev, "--mass-range-mev") if args.mass_range_mev else (1.0, 1e3)
-        fit = best_fit(analysis, model, mass_range=m_fit, coupling_range=g_range, progress=progress)
+    if observed:
+        fit = best_fit(analysis, model, mass_range=m_range or (1.0, 1e3), coupling_range=g_range,
+                       progress=progress)
         analysis = reference_to_best_fit(analysis, fit)
     measurements = dict(zip(names, analysis))
     combined = analysis
@@ -123,16 +169,17 @@ def cmd_sensitivity(args):
         return [{"mass_mev": float(m), "coupling": None if not np.isfinite(g) else float(g)}
                 for m, g in zip(limits["mass_mev"], limits["coupling"])]
 
-    out = {"model": model.name, "cl": args.cl, "delta_chi2": level, "experiments": names,
-           "likelihoods": analysis.likelihoods, "pressure_torr": args.pressure_torr,
-           "limits": rows(lim), "converged": bool(np.all(lim["converged"]))}
+    out = {"model": model.name, "cl": cl, "delta_chi2": level, "experiments": names,
+           "likelihoods": analysis.likelihoods, "limits": rows(lim), "converged": bool(np.all(lim["converged"]))}
+    if args.pressure_torr is not None:
+        out["pressure_torr"] = args.pressure_torr
     if fit is not None:
         out["best_fit"] = fit
         out["reference"] = "best-fit"
-    if np.any(lim["below_range"]):
-        out["warnings"] = [f"already excluded at the lowest coupling {g_range[0]} for masses "
-                           f"{[float(m) for m in np.asarray(masses)[lim['below_range']]]}"]
-        if fit is not None and not fit["at_sm"]:
+    warnings = _limit_warnings(masses, lim, g_range)
+    if warnings:
+        out["warnings"] = warnings
+        if np.any(lim["below_range"]) and fit is not None and not fit["at_sm"]:
             out["warnings"].append(f"the data favour a signal (Delta chi2_SM = {fit['delta_chi2_sm']:.3g} at "
                                    f"m = {fit['mass_mev']:.4g} MeV, g = {fit['coupling']:.4g}): the allowed "
                                    "region is the grid contour (--out), not a one-sided limit")
@@ -141,8 +188,7 @@ def cmd_sensitivity(args):
     if args.method == "trace":
         from ..inference import contours
 
-        m_range = _pair(args.mass_range_mev, "--mass-range-mev") if args.mass_range_mev else \
-            (min(masses), max(masses)) if len(masses) > 1 and min(masses) < max(masses) else (1.0, 1e3)
+        m_range = m_range or default_range
         # 257 samples per seed ray: thin blind-spot strips get a seed even over the wide default g range
         traced = contours.trace_sensitivity(combined, model, mass_range_mev=m_range, coupling_range=g_range,
                                             level=level, samples=257)
@@ -150,12 +196,10 @@ def cmd_sensitivity(args):
                         "closed": [bool(c) for c in traced.closed], "converged": bool(traced.converged),
                         "wall_s": traced.trace.wall_s, "mass_range_mev": list(m_range),
                         "coupling_range": list(g_range)}
-    want_grid = args.method == "grid" and (args.grid is not None or args.out is not None)
     grids = {}
     if want_grid:
-        nm, ng = _grid_shape(args.grid or "100,300")
-        m_range = _pair(args.mass_range_mev, "--mass-range-mev") if args.mass_range_mev else \
-            (min(masses), max(masses)) if len(masses) > 1 and min(masses) < max(masses) else (1.0, 1e3)
+        nm, ng = grid_size
+        m_range = m_range or default_range
         grid_masses = np.logspace(*np.log10(m_range), nm)
         grid_couplings = np.logspace(*np.log10(g_range), ng)
         targets = {"combined": combined}
@@ -174,7 +218,6 @@ def cmd_sensitivity(args):
         from ..plotting import sensitivity_figure
 
         folder = Path(args.out)
-        folder.mkdir(parents=True, exist_ok=True)
         curves = {"combined" if len(names) > 1 else names[0]: (lim["mass_mev"], lim["coupling"])}
         contours = {}
         contour_rows = []
@@ -190,19 +233,19 @@ def cmd_sensitivity(args):
             for i, b in enumerate(traced.branches):
                 contour_rows += [[key, i, f"{m:.8g}", f"{c:.8g}"] for m, c in b]
         files = {
-            "limits_csv": _write_csv(folder / f"limits_{model.name}.csv", ["mass_mev", "coupling"],
+            "limits_csv": write_csv(folder / f"limits_{model.name}.csv", ["mass_mev", "coupling"],
                                      [[r["mass_mev"], "" if r["coupling"] is None else r["coupling"]]
                                       for r in out["limits"]]),
-            "contour_csv": _write_csv(folder / f"contour_{model.name}.csv",
+            "contour_csv": write_csv(folder / f"contour_{model.name}.csv",
                                       ["experiment", "segment", "mass_mev", "coupling"], contour_rows),
         }
         files["plot"] = str(sensitivity_figure(folder / f"sensitivity_{model.name}.png", model.name,
-                                               args.cl, curves, contours))
-        (folder / f"sensitivity_{model.name}.json").write_text(json.dumps(out, indent=1))
+                                               cl, curves, contours))
+        write_json(folder / f"sensitivity_{model.name}.json", out)
         out["files"] = files
 
     if not args.json:
-        print(f"{model.name}: {100 * args.cl:.0f}% CL (Delta chi2 = {level:.3f}), "
+        print(f"{model.name}: {100 * cl:.4g}% CL (Delta chi2 = {level:.3f}), "
               f"experiments: {', '.join(names)}")
         for r in out["limits"]:
             g = "no sensitivity in range" if r["coupling"] is None else f"{r['coupling']:.4e}"
@@ -216,35 +259,37 @@ def cmd_posterior(args):
     from ..inference import posterior
     from ..kernels.rates import build_kernel, model_family
 
-    model = _model(args)
+    model = model_of(args)
     heavy = model_family(model) == "heavy"
     if model_family(model) == "sm":
         raise UsageError("--model: the posterior needs a Z' model (light or heavy), not the SM")
-    names = _experiments(args.experiment)
-    if args.data and len(args.data) != len(names):
-        raise UsageError(f"--data: give one file per --experiment ({len(names)}), got {len(args.data)}")
-    for opt in ("samples", "warmup", "chains", "slices"):
-        if getattr(args, opt) < 1:
-            raise UsageError(f"--{opt}: must be >= 1, got {getattr(args, opt)}")
-    if heavy and args.mass_range_mev is not None:
-        raise UsageError(f"--mass-range-mev: {model.name} is a heavy model; its prior range is --mass-range-gev")
-    if not heavy and args.mass_range_gev is not None:
-        raise UsageError(f"--mass-range-gev: {model.name} is a light model; its prior range is --mass-range-mev")
-    if heavy and args.coupling_range is not None:
-        raise UsageError(f"--coupling-range: {model.name} is a heavy model (parameters M_Z' and cos beta)")
-    specs = [_load(n) for n in names]
+    names = experiments(args.experiment)
+    check_data_count(args.data, names)
+    draws = args.chains * (args.samples + args.warmup)
+    if draws > MAX_POSTERIOR_DRAWS:
+        raise UsageError(f"--samples: --chains x (--samples + --warmup) = {draws} exceeds the limit of "
+                         f"{MAX_POSTERIOR_DRAWS:.0e} (every draw is kept in memory)")
+    if heavy:
+        reject(args, ("mass_range_mev",), f"to the heavy model {model.name!r}; its prior range is --mass-range-gev")
+        reject(args, ("coupling_range",), f"to the heavy model {model.name!r} (parameters M_Z' and cos beta)")
+    else:
+        reject(args, ("mass_range_gev",), f"to the light model {model.name!r}; its prior range is --mass-range-mev")
+    specs = [load(n) for n in names]
     if not heavy:
         nue = [s.name for s in specs if s.detector.kind == "electron-scattering"]
         if nue:
             raise UsageError(f"--experiment: {', '.join(nue)}: nu-e scattering is implemented for the heavy "
                              "models (lr, e6-*) only")
     if heavy:
-        mass_range = _pair(args.mass_range_gev or "10,1e5", "--mass-range-gev")
+        mass_range = heavy_mass_range(given(args.mass_range_gev, DEFAULT_MASS_RANGE_GEV))
+        coupling_range = None
     else:
-        mass_range = _pair(args.mass_range_mev or "1,1000", "--mass-range-mev")
+        mass_range = light_mass_range(given(args.mass_range_mev, "1,1000"))
+        coupling_range = _coupling_range(given(args.coupling_range, "1e-7,1e-2"))
+    kernels = {n: build_kernel(s) for n, s in zip(names, specs)}
     result = posterior.run_posterior(
-        [build_kernel(s) for s in specs], model, data=list(args.data) if args.data else None,
-        mass_range=mass_range, coupling_range=_pair(args.coupling_range or "1e-7,1e-2", "--coupling-range"),
+        list(kernels.values()), model, data=observed_counts(args.data, names, kernels), mass_range=mass_range,
+        **({} if coupling_range is None else {"coupling_range": coupling_range}),
         num_samples=args.samples, num_warmup=args.warmup, num_chains=args.chains, seed=args.seed,
         n_slices=args.slices, cred=args.cl, out_dir=args.out, progress=None if args.quiet else sys.stderr)
     out = posterior.summary_dict(result)
@@ -253,13 +298,15 @@ def cmd_posterior(args):
         print(f"{model.name} posterior ({', '.join(names)}): {args.chains} chains x {args.samples} samples, "
               f"max R-hat {result['max_r_hat']:.4f}, min ESS {result['min_n_eff']:.0f}, "
               f"{result['divergences']} divergences")
-        cl = result["credible_limits"]
+        cl = out["credible_limits"]
         if heavy:
             for c, m, n in zip(cl["cos_beta_center"], cl["mass_lower_gev"], cl["n_samples"]):
-                print(f"  cos beta ~ {c:6.3f}   {100 * args.cl:.0f}% credible M > {m:.4g} GeV  ({n} samples)")
+                lim = "none (too few samples)" if m is None else f"{m:.4g} GeV"
+                print(f"  cos beta ~ {c:6.3f}   {100 * args.cl:.0f}% credible M > {lim}  ({n} samples)")
         else:
             for m, g, n in zip(cl["mass_center_mev"], cl["coupling_upper"], cl["n_samples"]):
-                print(f"  m ~ {m:10.4g} MeV   {100 * args.cl:.0f}% credible g < {g:.4e}  ({n} samples)")
+                lim = "none (too few samples)" if g is None else f"{g:.4e}"
+                print(f"  m ~ {m:10.4g} MeV   {100 * args.cl:.0f}% credible g < {lim}  ({n} samples)")
         if out["files"]:
             print("wrote " + ", ".join(out["files"].values()))
     return out

@@ -7,60 +7,97 @@ message naming the offending field (with ``--json``: ``{"error": ..., "field": .
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 
 from .. import config
 from ..errors import ZPrimeError
+from ..io import dumps_json, strict_json
 from . import drift, heavy, light, rates, reproduce
+from .options import Parser, input_files, output_folder
 
 # the command groups, in the order ``zprime-jax --help`` lists their commands
 GROUPS = (rates, light, heavy, reproduce, drift)
 DEBUG_ENV = "ZPRIME_JAX_DEBUG"      # set: internal errors show their traceback
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> Parser:
     """The ``zprime-jax`` parser: one subcommand per command, added by each group module's ``register``."""
-    p = argparse.ArgumentParser(prog="zprime-jax", description=__doc__.splitlines()[0])
+    p = Parser(prog="zprime-jax", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
     for group in GROUPS:
         group.register(sub)
     return p
 
 
-def _fail(args, err: ZPrimeError) -> int:
+def _emit(text: str, stream) -> None:
+    """Write a line; a reader that has gone away (``| head``) is not an error."""
+    try:
+        print(text, file=stream, flush=True)
+    except BrokenPipeError:
+        _silence(stream)
+
+
+def _silence(stream) -> None:
+    """The stream's reader is gone: point it at /dev/null, so that the flush at exit stays quiet too."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stream.fileno())
+
+
+def _fail(json_wanted: bool, err: ZPrimeError) -> int:
     """Report a user error: the message on stderr (and as one JSON object with ``--json``); status 2."""
     msg = str(err)
-    if args.json:
-        print(json.dumps({"error": msg, "field": err.field}))
-    print(f"zprime-jax: error: {msg}", file=sys.stderr)
+    if json_wanted:
+        _emit(dumps_json({"error": msg, "field": err.field}), sys.stdout)
+    _emit(f"zprime-jax: error: {msg}", sys.stderr)
     return 2
+
+
+def _finish(out: dict) -> dict:
+    """The command's result as strict JSON: a non-finite number becomes null with a warning naming it."""
+    clean, replaced = strict_json(out)
+    if replaced:
+        clean.setdefault("warnings", []).extend(
+            f"{where}: not a finite number (the computation gave no value there); reported as null"
+            for where in replaced)
+    return clean
 
 
 def main(argv=None) -> int:
     """Run ``zprime-jax`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    json_wanted = "--json" in argv
     try:
+        args = build_parser().parse_args(argv)
+        # before any work: the output folder is writable and the input files exist
+        if getattr(args, "out", None) is not None:
+            args.out = str(output_folder(args.out))
+        input_files(getattr(args, "data", None), "--data")
+        input_files(getattr(args, "overlay", None), "--overlay")
         # global settings first: the host device count only takes before JAX starts its backend
         config.set_host_devices()
         config.enable_x64()
         config.enable_compilation_cache()
-        out = args.func(args)
+        out = _finish(args.func(args))
     except ZPrimeError as err:
-        return _fail(args, err)
+        return _fail(json_wanted, err)
+    except BrokenPipeError:         # a command's own text output, read by ``| head``: stop quietly
+        _silence(sys.stdout)
+        return 1
+    except KeyboardInterrupt:
+        _emit("zprime-jax: interrupted", sys.stderr)
+        return 130
     except Exception as err:        # not a user error: a bug. A short message and a hint, status 1.
         if os.environ.get(DEBUG_ENV):
             raise
         msg = (f"internal error ({type(err).__name__}: {err}); this is a bug in zprime_jax, not in your input: "
                f"please report it with the command line (set {DEBUG_ENV}=1 for the traceback)")
-        if args.json:
-            print(json.dumps({"error": msg, "field": None, "internal": True}))
-        print(f"zprime-jax: {msg}", file=sys.stderr)
+        if json_wanted:
+            _emit(dumps_json({"error": msg, "field": None, "internal": True}), sys.stdout)
+        _emit(f"zprime-jax: {msg}", sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(out))
+        _emit(dumps_json(out), sys.stdout)
     return 0
 
 

@@ -2,10 +2,37 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from .options import _check_pressure_used, _cos_beta, _load, _model, _params, add_common
+from ..io import write_json
+from .options import (
+    add_common,
+    check_lr_reading_used,
+    check_pressure_used,
+    load,
+    model_of,
+    one_experiment,
+    params_of,
+    real,
+)
+
+
+def add_model_options(sp) -> None:
+    """``--sin2w`` and the options of the light (``--mass-mev``, ``--coupling``) and heavy Z' parameters."""
+    import math
+
+    from ..physics.heavy_models import MIN_CONTACT_MASS_GEV
+    from ..physics.models import MAX_LIGHT_MASS_MEV, MAX_PERTURBATIVE_COUPLING
+
+    sp.add_argument("--mass-mev", type=real(gt=0, le=MAX_LIGHT_MASS_MEV),
+                    help=f"light Z' mass [MeV] (universal, b-l, lmu-ltau), at most {MAX_LIGHT_MASS_MEV:g}")
+    sp.add_argument("--coupling", type=real(ge=0, le=MAX_PERTURBATIVE_COUPLING),
+                    help=f"light Z' coupling g, in [0, sqrt(4 pi) = {MAX_PERTURBATIVE_COUPLING:.3f}]")
+    sp.add_argument("--mass-gev", type=real(ge=MIN_CONTACT_MASS_GEV),
+                    help=f"heavy Z' mass [GeV] (lr, e6-*), >= {MIN_CONTACT_MASS_GEV:g} (contact limit)")
+    sp.add_argument("--beta", type=real(ge=0, le=math.pi), help="E6 mixing angle beta [rad] in [0, pi] (--model e6)")
+    sp.add_argument("--cos-beta", type=real(ge=-1, le=1), help="cos beta of --model e6, in [-1, 1]")
+    sp.add_argument("--sin2w", type=real(gt=0, lt=1), help="sin^2 theta_W (default: the model's SM coupling set)")
 
 
 def register(subparsers) -> None:
@@ -17,16 +44,12 @@ def register(subparsers) -> None:
     sp = subparsers.add_parser("rates", help="expected counts per bin, target and flavour")
     add_common(sp)
     sp.add_argument("--experiment", required=True, help="preset name or path to a .toml spec")
-    sp.add_argument("--model", default="sm")
-    sp.add_argument("--mass-mev", type=float)
-    sp.add_argument("--coupling", type=float)
-    sp.add_argument("--mass-gev", type=float, help="heavy Z' mass [GeV] (lr, e6-*)")
-    sp.add_argument("--beta", type=float, help="E6 mixing angle beta [rad] in [0, pi]")
-    sp.add_argument("--cos-beta", type=float, help="cos beta of the E6 model")
-    sp.add_argument("--sin2w", type=float, help="sin^2 theta_W (default 0.23857)")
+    sp.add_argument("--model", default="sm", help="sm (default), universal, b-l, lmu-ltau, lr, e6-chi, e6-psi, "
+                                                  "e6-eta or e6")
+    add_model_options(sp)
     sp.add_argument("--lr-electron-reading", choices=["as-printed", "nc-only"],
                     help="eq. 10 for nu-e with --model lr (default as-printed; docs/conventions.md)")
-    sp.add_argument("--pressure-torr", type=float, help="gas pressure of a gas-TPC experiment [Torr]")
+    sp.add_argument("--pressure-torr", type=real(gt=0), help="gas pressure of a gas-TPC experiment [Torr]")
     sp.add_argument("--out", help="folder for a spectrum plot and JSON")
     sp.set_defaults(func=cmd_rates)
 
@@ -49,10 +72,11 @@ def cmd_rates(args):
     from ..kernels.rates import build_kernel, expected_counts
     from ..physics.models import MODELS
 
-    model = _model(args)
-    params = _params(args, model)
-    spec = _load(args.experiment, args.pressure_torr)
-    _check_pressure_used(args, [spec])
+    model = model_of(args)
+    params = params_of(args, model)
+    spec = load(one_experiment(args.experiment), args.pressure_torr)
+    check_pressure_used(args, [spec])
+    check_lr_reading_used(args, [spec])
     kernel = build_kernel(spec)
     per = np.asarray(expected_counts(params, kernel, model, breakdown=True))   # (F, T, B)
     # the SM reference in the model's own coupling set (radiative for lr/e6, eqs. 3 and 7)
@@ -62,10 +86,6 @@ def cmd_rates(args):
     out = {
         "experiment": kernel.name,
         "model": model.name,
-        "pressure_torr": getattr(spec.detector, "pressure_torr", None),
-        "params": None if params is None else (
-            {"mass_mev": args.mass_mev, "coupling": args.coupling} if args.mass_mev is not None
-            else {"mass_gev": args.mass_gev, "cos_beta": _cos_beta(args)}),
         "total": float(signal.sum()),
         "sm_total": float(sm.sum()),
         "background_total": float(np.sum(kernel.background)),
@@ -74,14 +94,20 @@ def cmd_rates(args):
         "by_target": {t: float(per[:, i].sum()) for i, t in enumerate(kernel.targets)},
         "by_flavour": {f: float(per[i].sum()) for i, f in enumerate(kernel.flavours)},
     }
+    # keys that apply only to some inputs are present only there (no null without a reason)
+    if spec.detector.kind == "gas-tpc":
+        out["pressure_torr"] = spec.detector.pressure_torr
+    if params is not None:
+        out["params"] = ({"mass_mev": args.mass_mev, "coupling": args.coupling} if args.mass_mev is not None
+                         else {"mass_gev": args.mass_gev} | ({"cos_beta": float(params.cos_beta)}
+                                                             if model.name == "e6" else {}))
     if args.out:
         from ..plotting import spectrum_figure
 
         folder = Path(args.out)
-        folder.mkdir(parents=True, exist_ok=True)
         out["plot"] = str(spectrum_figure(folder / f"rates_{kernel.name}.png", kernel.name,
                                           kernel.edges_kev, signal, kernel.background, sm))
-        (folder / f"rates_{kernel.name}.json").write_text(json.dumps(out, indent=1))
+        write_json(folder / f"rates_{kernel.name}.json", out)
     if not args.json:
         print(f"{kernel.name}: expected signal {out['total']:.2f} (SM {out['sm_total']:.2f}), "
               f"background {out['background_total']:.2f} in {len(signal)} bins")

@@ -44,6 +44,9 @@ def sm_events(pressure_torr, spec):
     return expected_counts(None, k, MODELS["sm"], breakdown=True).sum(axis=(0, 2))
 
 
+PRESSURE_BATCH = 32     # pressures evaluated together by pressure_scan
+
+
 def pressure_scan(spec, pressures_torr) -> dict:
     """SM counts versus pressure, per target, with the crossover and the maximum.
 
@@ -57,7 +60,8 @@ def pressure_scan(spec, pressures_torr) -> dict:
     p = np.asarray(pressures_torr, dtype=float)
     if np.any(p <= 0):
         raise InputError("pressure_torr: every pressure must be > 0")
-    per = np.asarray(jax.vmap(lambda x: sm_events(x, spec))(jnp.asarray(p)))      # (n, T)
+    # in batches: one pressure's kernel holds a few MB, so the memory stays bounded for any number of points
+    per = np.asarray(jax.lax.map(lambda x: sm_events(x, spec), jnp.asarray(p), batch_size=PRESSURE_BATCH))  # (n, T)
     targets = build_gas_tpc_kernel(spec, float(p[0])).targets
     total = per.sum(axis=1)
     out = {"pressure_torr": p, "total": total,

@@ -244,6 +244,25 @@ def credible_mass_limits(cos_beta, log_m, edges_cos_beta, cred: float = 0.9, min
             "mass_lower_gev": q["limit"], "n_samples": q["n_samples"], "cred": cred}
 
 
+def _null_warnings(limits: dict, freq: dict | None, heavy: bool, min_samples: int = 50) -> list[str]:
+    """Why a credible or frequentist limit is missing (NaN, null in JSON), one line per slice."""
+    out = []
+    key, axis, unit = ("mass_lower_gev", "cos_beta", "") if heavy else ("coupling_upper", "mass", " MeV")
+    lo, hi = limits[f"{axis}_lo" if heavy else "mass_lo_mev"], limits[f"{axis}_hi" if heavy else "mass_hi_mev"]
+    for i, (x, n) in enumerate(zip(limits[key], limits["n_samples"])):
+        if not np.isfinite(x):
+            out.append(f"credible_limits.{key}[{i}] is null: the slice {axis} in [{lo[i]:.4g}, {hi[i]:.4g}]{unit} "
+                       f"holds {n} samples, fewer than the {min_samples} a quantile needs (more --samples or "
+                       "fewer --slices)")
+    if freq is not None:
+        fkey = "mass_limit_gev" if heavy else "coupling"
+        for i, (x, status) in enumerate(zip(freq[fkey], freq["status"])):
+            if not np.isfinite(x):
+                out.append(f"frequentist.{fkey}[{i}] is null: {status} (the Delta chi^2 level is not crossed "
+                           "inside the prior range)")
+    return out
+
+
 def _frequentist(analysis, plane: Plane, mass_range, coupling_range, level, centres, progress):
     """Frequentist limits for the same data (SM reference for Asimov data, else the best fit)."""
     from .fit import best_fit, reference_to_best_fit
@@ -362,6 +381,7 @@ def run_posterior(experiments, model="universal", data=None, mass_range=None, co
         freq, fit = _frequentist(analysis, plane, mass_range, coupling_range, credible_level_delta_chi2(cred),
                                  centres, progress)
     t3 = time.perf_counter()
+    warnings = _null_warnings(limits, freq, plane.heavy)
 
     settings = {
         "model": zmodel.name, "experiments": list(analysis.names),
@@ -389,6 +409,8 @@ def run_posterior(experiments, model="universal", data=None, mass_range=None, co
         "init": {plane.names[0]: x_u, plane.names[1]: x_v},
         "timing": {"init_s": t1 - t0, "sample_s": t2 - t1, "frequentist_s": t3 - t2},
     }
+    if warnings:
+        result["warnings"] = warnings
     if out_dir is not None:
         result["files"] = write_outputs(result, out_dir, mcmc)
     return result

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import math
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-
-def _jsonable(x):
-    if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
+from ..io import strict_json, write_json
 
 
 def summary_dict(result: dict) -> dict:
-    """The JSON summary of a posterior result (no samples; NaN -> null)."""
+    """The JSON summary of a posterior result (no samples; NaN -> null, explained in ``warnings``)."""
     keys = ("experiments", "model", "plane", "likelihoods", "settings", "diagnostics", "max_r_hat", "min_n_eff",
             "divergences", "mean_steps", "credible_limits", "frequentist", "best_fit", "init", "timing", "warnings")
-    return _jsonable({k: result.get(k) for k in keys if k in result})
+    clean, _ = strict_json({k: result[k] for k in keys if result.get(k) is not None})
+    return clean
 
 
 def write_outputs(result: dict, out_dir, mcmc=None) -> dict:
@@ -56,7 +43,7 @@ def write_outputs(result: dict, out_dir, mcmc=None) -> dict:
     posterior_figure(files["plot"], result)
     summary = summary_dict(result)
     summary["files"] = files
-    Path(files["summary_json"]).write_text(json.dumps(summary, indent=1, allow_nan=False))
+    write_json(files["summary_json"], summary)
     return files
 
 

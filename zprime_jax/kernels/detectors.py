@@ -27,6 +27,9 @@ def resolution_sigma(e_true, threshold, sigma0):
     return sigma0 * jnp.sqrt(jnp.asarray(e_true) / threshold)
 
 
+MAX_RESOLUTION_BINS = 10_000    # the presets have at most 70; more would be a spec typo (and memory)
+
+
 def resolution_bin_edges(threshold: float, window_max: float, sigma0: float) -> np.ndarray:
     """Bin edges from E_th to E_max, each bin twice as wide as sigma at its centre.
 
@@ -39,6 +42,13 @@ def resolution_bin_edges(threshold: float, window_max: float, sigma0: float) -> 
         raise InputError(f"detector.window_max_kev ({window_max}) must exceed "
                          f"detector.threshold_kev ({threshold})")
     s = sigma0**2 / threshold
+    # sqrt(a) grows by about sqrt(s) per bin: the number of bins before building them
+    n_bins = (math.sqrt(window_max) - math.sqrt(threshold)) / math.sqrt(s) if s > 0 else math.inf
+    if not n_bins <= MAX_RESOLUTION_BINS:
+        raise InputError(f"detector.resolution_at_threshold: 'resolution' bins from {1e3 * threshold:.4g} to "
+                         f"{1e3 * window_max:.4g} keV with sigma(E_th) = {1e3 * sigma0:.4g} keV would be "
+                         f"~{n_bins:.3g} bins, more than {MAX_RESOLUTION_BINS}; raise it or detector.threshold_kev, "
+                         "lower detector.window_max_kev, or use detector.binning = 'single'")
     edges = [threshold]
     while True:
         a = edges[-1]

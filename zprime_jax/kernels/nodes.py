@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..errors import InputError
 from ..kernels import detectors
 from ..physics.constants import G_FERMI_MEV2, MEV2_TO_CM2
 from ..physics.cross_sections import max_recoil_mev
@@ -45,6 +46,13 @@ from ..spec import ExperimentSpec, SpecError
 NODES_PER_SEGMENT = 12
 
 
+def _source_error(err: Exception) -> SpecError:
+    """A flux builder's error as a spec error: its parameter is a ``source.`` key."""
+    msg = str(err).removeprefix("source.").removeprefix("source: ")
+    head = msg.partition(": ")[0]
+    return SpecError(f"source.{msg}" if head and " " not in head else f"source: {msg}")
+
+
 def source_components(spec: ExperimentSpec) -> tuple[FluxComponent, ...]:
     """The flux components of the experiment's source over its exposure."""
     src = spec.source
@@ -60,14 +68,14 @@ def source_components(spec: ExperimentSpec) -> tuple[FluxComponent, ...]:
             return reactor_source(src.thermal_power_mw, src.distance_m, src.exposure_days,
                                   fission_fractions=fractions, e_max_mev=src.max_energy_mev)
         except ValueError as err:
-            raise SpecError(f"source: {err}") from None
+            raise _source_error(err) from None
     protons = src.protons_per_year * spec.detector.exposure_years
     if src.kind == "lbnf-beam-dump":
         flavours = LBNF_COLUMNS if src.flavours == "all" else ("nu_mu",)
         try:
             return lbnf_source(protons, flavours, src.max_energy_gev, src.flux_table)
         except (ValueError, FileNotFoundError) as err:
-            raise SpecError(f"source: {err}") from None
+            raise _source_error(err) from None
     raise SpecError(f"source.kind: no flux builder for {src.kind!r}")
 
 
@@ -79,12 +87,20 @@ def _gauss_legendre_nodes(breaks: np.ndarray, n: int):
     return nodes.ravel(), weights.ravel()
 
 
+# The most quadrature segments one target's recoil range may need (the presets need at most ~300):
+# beyond it a spec asks for a resolution far finer than its range (e.g. a threshold of 1e-30 keV)
+# and the nodes alone would not fit in memory.
+MAX_RECOIL_SEGMENTS = 20_000
+
+
 def _subdivide(breaks: list[float], max_width=None, max_ratio: float = 2.0) -> np.ndarray:
     """Split segments so that hi/lo <= max_ratio and width <= max_width(mid).
 
     First a geometric split (so the 1/(q^2 + m^2)^2 behaviour of a light
     mediator at low E_r is resolved on every scale), then each piece is split
     linearly where it is still wider than ``max_width`` (the smearing scale).
+    Raises InputError (field ``detector.threshold_kev``) beyond
+    :data:`MAX_RECOIL_SEGMENTS` segments.
     """
     out = [breaks[0]]
     for a, b in zip(breaks[:-1], breaks[1:]):
@@ -97,6 +113,11 @@ def _subdivide(breaks: list[float], max_width=None, max_ratio: float = 2.0) -> n
             n_lin = 1
             if max_width is not None:
                 n_lin = max(1, math.ceil((hi - lo) / max_width(0.5 * (lo + hi)) - 1e-9))
+            if len(out) + n_lin > MAX_RECOIL_SEGMENTS:
+                raise InputError(f"detector.threshold_kev: the recoil-energy quadrature from {1e3 * breaks[0]:.4g} "
+                                 f"to {1e3 * breaks[-1]:.4g} keV needs more than {MAX_RECOIL_SEGMENTS} segments "
+                                 "(the resolution scale is far below the range); raise the threshold or the "
+                                 "resolution")
             out.extend(np.linspace(lo, hi, n_lin + 1)[1:].tolist())
     out[-1] = breaks[-1]
     return np.asarray(out)

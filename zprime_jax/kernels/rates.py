@@ -154,11 +154,29 @@ def build_kernel(spec: ExperimentSpec | str, nodes_per_segment: int = NODES_PER_
     if isinstance(spec, str):
         spec = load_experiment(spec)
     if spec.detector.kind == "gas-tpc":
-        return build_gas_tpc_kernel(spec, spec.detector.pressure_torr)
-    if spec.detector.kind == "electron-scattering":
+        kernel = build_gas_tpc_kernel(spec, spec.detector.pressure_torr)
+    elif spec.detector.kind == "electron-scattering":
         from ..kernels.electron import build_electron_kernel
 
-        return build_electron_kernel(spec)
+        kernel = build_electron_kernel(spec)
+    else:
+        kernel = _build_rate_kernel(spec, nodes_per_segment)
+    _check_finite(kernel)
+    return kernel
+
+
+def _check_finite(kernel) -> None:
+    """Every number a kernel holds is finite: else a spec value is beyond any physical range (overflow)."""
+    bad = [i for i, leaf in enumerate(jax.tree_util.tree_leaves(kernel))
+           if jnp.issubdtype(jnp.result_type(leaf), jnp.inexact) and not np.all(np.isfinite(np.asarray(leaf)))]
+    if bad:
+        raise SpecError(f"spec: the expected counts of {kernel.name!r} are not finite numbers (overflow): a number "
+                        "of its [source] or [detector] (mass, exposure, flux normalisation, distance, density) is far "
+                        "outside any physical range")
+
+
+def _build_rate_kernel(spec: ExperimentSpec, nodes_per_segment: int) -> RateKernel:
+    """:func:`build_kernel` for a standard CEvNS detector."""
     det = spec.detector
     comps = source_components(spec)
     flavours = tuple(dict.fromkeys(c.flavour for c in comps))

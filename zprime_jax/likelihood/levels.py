@@ -23,3 +23,18 @@ def delta_chi2_for_cl(cl: float, dof: int = 1) -> float:
     if dof == 2:
         return -2.0 * math.log1p(-cl)
     raise InputError(f"dof: 1 or 2 parameters are supported, got {dof!r}")
+
+
+def cl_for_delta_chi2(level: float, dof: int = 1) -> float:
+    """The confidence level of a Delta chi^2 threshold, the inverse of :func:`delta_chi2_for_cl`.
+
+    dof = 1: erf(sqrt(level / 2)); dof = 2: 1 - exp(-level / 2). Raises InputError (field
+    ``delta_chi2``) unless ``level`` is finite and > 0.
+    """
+    if not (isinstance(level, int | float) and math.isfinite(level) and level > 0):
+        raise InputError(f"delta_chi2: must be a finite number > 0, got {level!r}")
+    if dof == 1:
+        return math.erf(math.sqrt(0.5 * level))
+    if dof == 2:
+        return -math.expm1(-0.5 * level)
+    raise InputError(f"dof: 1 or 2 parameters are supported, got {dof!r}")

@@ -176,7 +176,12 @@ def load_observed_counts(path, kernel) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: data file not found")
-    text = path.read_text()
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not a text file (CSV or JSON): byte {err.start} is not UTF-8") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot read the data file ({err.strerror or err})") from None
     if path.suffix.lower() == ".json" or text.lstrip()[:1] in ("[", "{"):
         return _read_json(path, kernel)
     return _read_csv(path, kernel)

@@ -46,6 +46,7 @@ from ..physics.reactor import (  # noqa: F401  (re-exported)
     REACTOR_FISSION_FRACTIONS,
     REACTOR_ISOTOPES,
     REACTOR_JOIN_MEV,
+    REACTOR_MAX_ENERGY_MEV,
     _fractions_key,
     _normalised_reactor_spectrum,
     huber_mueller_neutrinos_per_fission,

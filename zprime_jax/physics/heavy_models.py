@@ -56,6 +56,11 @@ class HeavyZPrime:
     cos_beta: jax.Array | float = float("nan")
 
 
+# The lightest M_Z' the command line accepts for the heavy (contact) models: the couplings of eqs. 8-15
+# are the M_Z' >> |q| limit, and |q| reaches ~0.1 GeV at a pion-DAR source (docs/conventions.md).
+MIN_CONTACT_MASS_GEV = 1.0
+
+
 def heavy_gamma(mass_gev):
     """gamma = (M_Z / M_Z')^2 (heavy-Z' paper below eq. 9), M_Z = 91.1876 GeV."""
     return (M_Z_MEV / (MEV_PER_GEV * jnp.asarray(mass_gev))) ** 2
@@ -159,6 +164,28 @@ E6_BLIND_COS_BETA_CEVNS = (0.0, -math.sqrt(5.0 / 32.0))
 E6_BLIND_COS_BETA_ELECTRON = (-math.sqrt(5.0 / 32.0),)
 
 
+@jax.custom_jvp
+def sin_beta(cos_beta):
+    """sin beta = +sqrt(1 - cos^2 beta) >= 0 (beta in [0, pi], paper-notes 1), any shape.
+
+    d sin(beta)/d cos(beta) = -cos(beta)/sin(beta) diverges at cos beta = +-1.
+    There the derivative is taken as 0 (docs/conventions.md, "E6 end points"):
+    a gradient at exactly cos beta = +-1 is the partial derivative at fixed
+    sin beta = 0, finite; everywhere else it is the exact derivative.
+    """
+    c = jnp.asarray(cos_beta)
+    return jnp.sqrt(jnp.maximum(1.0 - c * c, 0.0))
+
+
+@sin_beta.defjvp
+def _sin_beta_jvp(primals, tangents):
+    (c,), (dc,) = primals, tangents
+    s = sin_beta(c)
+    inside = s > 0.0
+    slope = jnp.where(inside, -c / jnp.where(inside, s, 1.0), 0.0)
+    return s, slope * dc
+
+
 @dataclass(frozen=True)
 class E6:
     """Z' of the E6 family Y_beta = Y_chi cos(beta) + Y_psi sin(beta) (heavy-Z' paper eqs. 11-15).
@@ -180,8 +207,8 @@ class E6:
       cos_beta: fixed cos(beta) of a named point, or None to take
         ``params.cos_beta`` (the generic "e6" model).
     Note: d/d(cos beta) of the couplings diverges at cos beta = +-1 (sin beta
-    = sqrt(1 - c^2)); gradients with respect to cos_beta are finite for
-    |cos beta| < 1.
+    = sqrt(1 - c^2)); there :func:`sin_beta` takes d sin(beta)/d cos(beta) as
+    0, so gradients stay finite on grids that include the end points.
     """
 
     cos_beta: float | None = None
@@ -196,7 +223,7 @@ class E6:
     def _cos_sin(self, params: HeavyZPrime):
         c = params.cos_beta if self.cos_beta is None else self.cos_beta
         c = jnp.asarray(c)
-        return c, jnp.sqrt(jnp.maximum(1.0 - c * c, 0.0))
+        return c, sin_beta(c)
 
     def quark_epsilons(self, params: HeavyZPrime):
         """(eps_u^L, eps_d^L, eps_u^R, eps_d^R) of eq. (13), scalars."""

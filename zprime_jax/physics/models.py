@@ -85,6 +85,14 @@ class LightZPrime:
     coupling: jax.Array | float
 
 
+# The largest coupling the command line accepts: g^2 / 4 pi = 1, where perturbation theory (and with it
+# the tree-level exchange of the cross sections) stops meaning anything. docs/conventions.md.
+MAX_PERTURBATIVE_COUPLING = math.sqrt(4.0 * math.pi)
+# The heaviest light-mediator mass the command line accepts [MeV]: at 10 TeV even g = sqrt(4 pi) gives
+# g^2/m^2 ~ 1e-13 MeV^-2, a per-cent of G_F: the heavy (contact) models take over (docs/conventions.md).
+MAX_LIGHT_MASS_MEV = 1.0e7
+
+
 # Gauss-Legendre nodes on [0, 1] for the mu/tau loop integral (the integrand is
 # smooth and positive; 48 nodes give < 1e-12 relative for |q| <= 1 GeV -- far above
 # CEvNS momentum transfers -- degrading to ~1e-6 at 10 GeV; tested in

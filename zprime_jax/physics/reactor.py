@@ -52,6 +52,9 @@ REACTOR_JOIN_MEV = 2.0               # Kopeikin below, Huber-Mueller from here o
 # paper states no end point. Their extrapolation to 10 MeV adds 4.4e-4 nu/fission
 # (E^2-weighted: 0.18%), and beyond 10 MeV the mixture is < 3e-6 /MeV/fission.
 REACTOR_E_MAX_MEV = 10.0
+# The highest end a spec may set: twice the default; the extrapolated fits are < 1e-22 /MeV/fission from
+# 15 MeV on (U-238, the hardest), so nothing beyond changes a rate.
+REACTOR_MAX_ENERGY_MEV = 20.0
 
 _KOP_E = np.array([e for e, _ in KOPEIKIN_TABLE])
 _KOP_V = np.array([v for _, v in KOPEIKIN_TABLE])

@@ -32,10 +32,10 @@ def parse_spec(data: dict, origin: str = "<spec>") -> ExperimentSpec:
     top = {"name", "description", "reference", "source", "detector", "statistics"}
     for key in data:
         if key not in top:
-            raise SpecError(f"{origin}: {key}: unknown key; allowed: {sorted(top)}")
+            raise SpecError(f"{key}: unknown top-level key in {origin}; allowed: {sorted(top)}")
     for key in ("name", "description", "source", "detector"):
         if key not in data:
-            raise SpecError(f"{origin}: {key}: required key is missing")
+            raise SpecError(f"{key}: required top-level key is missing in {origin}")
 
     source_table = dict(data["source"]) if isinstance(data["source"], dict) else data["source"]
     if not isinstance(source_table, dict):
@@ -89,6 +89,11 @@ def _preset_files() -> dict[str, Path]:
     return {Path(p.name).stem: Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml")}
 
 
+def preset_names() -> list[str]:
+    """The names of the shipped presets, sorted."""
+    return sorted(_preset_files())
+
+
 def list_experiments() -> list[dict]:
     """Name and description of every shipped preset, sorted by name."""
     out = []
@@ -107,16 +112,20 @@ def load_experiment(name_or_path: str, **detector_overrides) -> ExperimentSpec:
     presets = _preset_files()
     if name_or_path in presets:
         path = presets[name_or_path]
-    elif name_or_path.endswith(".toml") and Path(name_or_path).is_file():
+    elif name_or_path.endswith(".toml") or "/" in name_or_path:
         path = Path(name_or_path)
+        if not path.is_file():
+            raise SpecError(f"experiment: spec file not found: {name_or_path}")
     else:
         raise SpecError(f"experiment: unknown experiment {name_or_path!r}; "
                         f"allowed: {sorted(presets)} or a path to a .toml file")
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(f"{path}: not valid TOML: {err}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise SpecError(f"experiment: {path} is not valid TOML ({err})") from None
+    except OSError as err:
+        raise SpecError(f"experiment: cannot read {path} ({err.strerror or err})") from None
     if detector_overrides:
         data.setdefault("detector", {}).update(detector_overrides)
     return parse_spec(data, origin=str(path))

@@ -9,6 +9,7 @@ in order.
 
 from __future__ import annotations
 
+import math
 from dataclasses import MISSING, fields
 
 from ..errors import SpecError
@@ -49,6 +50,9 @@ def _check_table(table: dict, cls, path: str, skip=()) -> dict:
         kind = f.type if isinstance(f.type, str) else f.type.__name__
         kind = kind.removesuffix(" | None")
         is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if is_number and not math.isfinite(value):
+            raise SpecError(f"{path}.{name}: must be a finite number, got {value!r}"
+                            + (" (omit the key for no upper cut)" if name == "window_max_kev" else ""))
         if kind == "float":
             if not is_number:
                 raise SpecError(f"{path}.{name}: must be a number, got {value!r}")
@@ -63,16 +67,28 @@ def _check_table(table: dict, cls, path: str, skip=()) -> dict:
             raise SpecError(f"{path}.{name}: must be a string, got {value!r}")
         elif kind == "tuple":       # a TOML table of numbers, stored hashable
             if not isinstance(value, dict) or not value or not all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()):
-                raise SpecError(f"{path}.{name}: must be a table of numbers, got {value!r}")
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                    for v in value.values()):
+                raise SpecError(f"{path}.{name}: must be a table of finite numbers, got {value!r}")
             value = tuple(sorted((str(k), float(v)) for k, v in value.items()))
         elif kind == "list":        # a TOML array of numbers, stored as a tuple
             if not isinstance(value, list) or not value or not all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-                raise SpecError(f"{path}.{name}: must be a non-empty array of numbers, got {value!r}")
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value):
+                raise SpecError(f"{path}.{name}: must be a non-empty array of finite numbers, got {value!r}")
             value = tuple(float(v) for v in value)
         out[name] = value
     return out
+
+
+# The lowest nuclear-recoil threshold a spec may declare: 1 eV, below the atomic binding energies where the
+# free-nucleus picture of CEvNS (and every detector's response) ends (docs/conventions.md).
+MIN_THRESHOLD_KEV = 1e-3
+
+
+def _threshold(path: str, value: float) -> None:
+    if not value >= MIN_THRESHOLD_KEV:
+        raise SpecError(f"{path}: must be >= {MIN_THRESHOLD_KEV:g} keV (1 eV: below it the free-nucleus CEvNS "
+                        f"picture ends), got {value}")
 
 
 def _positive(path: str, value: float, strict: bool = True) -> None:
@@ -130,7 +146,7 @@ def _parse_parts(parts_raw, defaults: dict, pe_per_kevnr) -> tuple[DetectorPart,
         vals.setdefault("acceptance", defaults["acceptance"])
         part = DetectorPart(**vals)
         _positive(f"{path}.mass_kg", part.mass_kg)
-        _positive(f"{path}.threshold_kev", part.threshold_kev)
+        _threshold(f"{path}.threshold_kev", part.threshold_kev)
         if not part.label or part.label in labels:
             raise SpecError(f"{path}.label: must be non-empty and unique among the parts, got {part.label!r}")
         labels.add(part.label)
@@ -187,7 +203,7 @@ def _check_standard_detector(det: DetectorSpec) -> None:
     parts = det.part_list()
     if not det.parts:
         _positive("detector.mass_kg", det.mass_kg)
-        _positive("detector.threshold_kev", det.threshold_kev)
+        _threshold("detector.threshold_kev", det.threshold_kev)
     _positive("detector.background_per_day", det.background_per_day, strict=False)
     if det.window_max_kev is not None:
         for i, part in enumerate(parts):
@@ -226,7 +242,7 @@ def _check_gas_tpc(det: GasTPCDetectorSpec) -> None:
         raise SpecError(f"detector.thresholds_kev_at_reference: need one threshold per target "
                         f"{sorted(targets)}, got {sorted(given)}")
     for k, v in det.thresholds_kev_at_reference:
-        _positive(f"detector.thresholds_kev_at_reference.{k}", v)
+        _threshold(f"detector.thresholds_kev_at_reference.{k}", v)
         th = v * det.pressure_torr / det.reference_pressure_torr
         if th >= det.window_max_kev:
             raise SpecError(f"detector.pressure_torr: at {det.pressure_torr} Torr the {k} threshold "
@@ -243,6 +259,10 @@ def _check_electron_detector(det: ElectronDetectorSpec, source) -> None:
     _positive("detector.threshold_kev", det.threshold_kev, strict=False)
     if det.n_bins != int(det.n_bins):
         raise SpecError(f"detector.n_bins: must be a whole number, got {det.n_bins}")
+    from ..kernels.detectors import MAX_RESOLUTION_BINS
+
+    if det.n_bins > MAX_RESOLUTION_BINS:
+        raise SpecError(f"detector.n_bins: at most {MAX_RESOLUTION_BINS} bins, got {det.n_bins:g}")
     if not 0.0 < det.efficiency <= 1.0:
         raise SpecError(f"detector.efficiency: must be in (0, 1], got {det.efficiency}")
     if source.kind != "radioactive":
@@ -302,16 +322,17 @@ def _check_source(source) -> None:
         if source.flavour not in FLAVOURS:
             raise SpecError(f"source.flavour: unknown flavour {source.flavour!r}; allowed: {list(FLAVOURS)}")
     if source.kind == "reactor":
-        from ..physics.fluxes import REACTOR_JOIN_MEV, _fractions_key
+        from ..physics.fluxes import REACTOR_JOIN_MEV, REACTOR_MAX_ENERGY_MEV, _fractions_key
 
         if source.fission_fractions:
             try:
                 _fractions_key(dict(source.fission_fractions))
             except ValueError as err:
                 raise SpecError(f"source.{err}") from None
-        if not source.max_energy_mev > REACTOR_JOIN_MEV:
-            raise SpecError(f"source.max_energy_mev: must exceed {REACTOR_JOIN_MEV} MeV "
-                            f"(the Kopeikin/Huber-Mueller join), got {source.max_energy_mev}")
+        if not REACTOR_JOIN_MEV < source.max_energy_mev <= REACTOR_MAX_ENERGY_MEV:
+            raise SpecError(f"source.max_energy_mev: must lie in ({REACTOR_JOIN_MEV}, {REACTOR_MAX_ENERGY_MEV}] MeV "
+                            f"(above the Kopeikin/Huber-Mueller join, below the end of the fitted spectrum), "
+                            f"got {source.max_energy_mev}")
 
 
 def _check_exposure(source, det) -> None:
