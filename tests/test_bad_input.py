@@ -3,8 +3,9 @@
 Each case runs the command line in-process with ``--json`` and checks: status
 2, stdout exactly one JSON object ``{"error", "field"}`` (no NaN token), the
 field expected and named in the message, no traceback on stderr. Rejections
-happen at the boundary, before any rate kernel is compiled (the whole
-catalogue runs in seconds). Add to it every bad input found later.
+happen at the boundary: the command-line cases before any rate kernel is
+built (enforced), the spec and data cases while the spec or the data file is
+read (the whole catalogue runs in seconds). Add to it every bad input found later.
 """
 
 from __future__ import annotations
@@ -106,6 +107,15 @@ COMMAND_LINE = [
     (["rates", "--experiment", "./nope.toml"], "--experiment"),
     (["rates", "--experiment", "ess-all"], "--experiment"),
     (["rates", "--experiment", "ess-csi", "--experiment", "ess-ar"], "--experiment"),     # not "the last wins"
+    ([*R, "--jso"], "--jso"),                                                # no abbreviations
+    (["reproduce", "--out", "/tmp/x"], "--figure"),
+    (["limit-scan", "--experiment", "coherent-csi", "--model", "lr", "--parameter", "uncertainty", "--values",
+      "0,1"], "--parameter"),                       # eq. 21 has no sigma_stat/sigma_sys: the scan would be flat
+    ([*M, "--sigma-stat", "0.3"], "--sigma-stat"),
+    (["posterior", "--experiment", "coherent-csi", "--model", "lr", "--samples", "2"], "--samples"),
+    (["posterior", "--experiment", "coherent-csi", "--model", "lr", "--slices", "3"], "--slices"),
+    (["rates", "--experiment", "nubdx-drift", "--pressure-torr", "1e-20"], "--pressure-torr"),
+    ([*PS, "--pressures-torr", "1e-12,10"], "--pressures-torr"),
     ([*S, "--cl", "0.9", "--cl", "0.95"], "--cl"),
     (["rates"], "--experiment"),
     (["sensitivity", "--model", "universal"], "--experiment"),
@@ -189,7 +199,14 @@ def _check_rejected(capsys, argv, field):
 
 
 @pytest.mark.parametrize("argv, field", COMMAND_LINE, ids=lambda x: " ".join(x)[:70] if isinstance(x, list) else x)
-def test_command_line_rejections(capsys, argv, field):
+def test_command_line_rejections(capsys, monkeypatch, argv, field):
+    """Rejected before any rate kernel is built (build_kernel is made to fail)."""
+    from zprime_jax.kernels import rates
+
+    def no_kernels(*args, **kwargs):
+        raise AssertionError("a rate kernel was built before the input was rejected")
+
+    monkeypatch.setattr(rates, "build_kernel", no_kernels)
     _check_rejected(capsys, argv, field)
 
 
@@ -316,9 +333,9 @@ def test_argparse_errors_are_json_too(capsys):
 
 
 def test_strict_json_replaces_non_finite_numbers_and_says_where():
-    from zprime_jax.cli.main import _finish
+    from zprime_jax.io import strict_result
 
-    out = _finish({"a": float("nan"), "b": [1.0, float("inf")], "c": {"d": -float("inf")}, "e": 2})
+    out = strict_result({"a": float("nan"), "b": [1.0, float("inf")], "c": {"d": -float("inf")}, "e": 2})
     assert out["a"] is None and out["b"] == [1.0, None] and out["c"]["d"] is None and out["e"] == 2
     assert [w.split(":")[0] for w in out["warnings"]] == ["a", "b[1]", "c.d"]
     json.dumps(out, allow_nan=False)

@@ -583,6 +583,8 @@ def test_cos_beta_gradient_is_finite_at_the_end_points():
     d eps_u^L/dc at s = 0 is -4 pre (y + 1.5 x)/sqrt24 = -pre c/2 (c = +-1). Inside (-1, 1) the
     derivative is the exact one (checked against central differences).
     """
+    from zprime_jax.physics.heavy_models import sin_beta
+
     model = MODELS["e6"]
     mass = 300.0
     pre = float(models.heavy_gamma(mass)) * model.sm.sin2_theta_w * model.sm.rho_nu_n
@@ -604,6 +606,12 @@ def test_cos_beta_gradient_is_finite_at_the_end_points():
 
     for f in (jax.jacfwd(couplings), jax.jacrev(couplings), jax.jacfwd(jax.jacrev(couplings))):
         assert np.all(np.isfinite(np.asarray(jax.vmap(f)(grid))))
+    # just inside the end point the derivative is the exact one, d sin(beta)/dc = -c/s ~ -1/sqrt(2 (1 - c)):
+    # large, as it should be (the convention changes only the value at exactly c = 1)
+    c_in = 1.0 - 1e-10
+    s_in = math.sqrt(1.0 - c_in * c_in)
+    assert float(jax.grad(sin_beta)(c_in)) == pytest.approx(-c_in / s_in, rel=1e-6)
+    assert abs(float(jax.grad(sin_beta)(c_in))) > 7e4
     # inside: central differences with h = 1e-6 (truncation ~h^2 |f'''| ~ 1e-12 relative)
     c, h = 0.7, 1e-6
     fd = (couplings(c + h) - couplings(c - h)) / (2 * h)

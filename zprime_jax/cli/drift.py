@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from ..io import write_csv
-from .options import MAX_AXIS, UsageError, add_common, load, model_of, one_experiment, pair, real, reject, whole
+from .options import (
+    MAX_AXIS,
+    UsageError,
+    add_common,
+    load,
+    model_of,
+    one_experiment,
+    out_dir,
+    pair,
+    real,
+    reject,
+    whole,
+)
 
 # "No cut" on the recoil energy for Fig. 1: the Helm form factor makes recoils
 # above a few MeV negligible (F^2 < 1e-10 at 100 MeV for carbon), so 100 MeV
@@ -51,16 +62,6 @@ def _gas_tpc(name: str, **overrides):
     return spec
 
 
-def _valid_at(name: str, pressure_torr: float, option: str, **overrides) -> None:
-    """The spec is valid at ``pressure_torr`` (thresholds scale with it, eq. 3.4): else an error naming ``option``."""
-    from ..errors import SpecError
-
-    try:
-        load(name, pressure_torr, **overrides)
-    except SpecError as err:
-        raise UsageError(f"{option}: {err}") from None
-
-
 def cmd_optimize_pressure(args):
     from ..design.pressure import optimize_pressure
     from ..physics.models import LIGHT_MODELS
@@ -78,7 +79,7 @@ def cmd_optimize_pressure(args):
     else:
         reject(args, ("model", "mass_mev", "sin2w"), "to --objective sm-events (the SM rate)")
     spec = _gas_tpc(args.experiment)
-    _valid_at(args.experiment, args.start_torr, "--start-torr")
+    load(args.experiment, args.start_torr, "--start-torr")       # valid there (thresholds scale, eq. 3.4)
     res = optimize_pressure(spec, args.objective, model=model, mass_mev=args.mass_mev,
                             start_torr=args.start_torr, steps=args.steps,
                             progress=None if args.quiet else sys.stderr)
@@ -101,7 +102,8 @@ def cmd_pressure_scan(args):
     overrides = {"window_max_kev": NO_WINDOW_CUT_KEV} if args.no_window_cut else {}
     lo, hi = pair(args.pressures_torr, "--pressures-torr")
     spec = _gas_tpc(args.experiment, **overrides)
-    _valid_at(args.experiment, hi, "--pressures-torr", **overrides)
+    for p in (lo, hi):                  # valid at both ends (thresholds scale with the pressure, eq. 3.4)
+        load(args.experiment, p, "--pressures-torr", **overrides)
     res = pressure_scan(spec, np.geomspace(lo, hi, args.points))
     out = {"experiment": spec.name, "window_max_kev": spec.detector.window_max_kev,
            "pressure_torr": res["pressure_torr"].tolist(), "sm_events": res["total"].tolist(),
@@ -116,7 +118,7 @@ def cmd_pressure_scan(args):
     if args.out:
         from ..plotting import pressure_figure
 
-        folder = Path(args.out)
+        folder = out_dir(args.out)
         out["plot"] = str(pressure_figure(folder / f"pressure_scan_{spec.name}.png", res))
         out["csv"] = write_csv(folder / f"pressure_scan_{spec.name}.csv",
                                 ["pressure_torr", "total", *res["by_target"]],

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from ..errors import ZPrimeError
 from ..io import write_csv
 from .options import (
-    DEFAULT_MASS_RANGE_GEV,
     UsageError,
     add_common,
     add_level,
@@ -14,18 +12,20 @@ from .options import (
     cos_beta_of,
     experiments,
     float_list,
-    given,
     grid_shape,
     heavy_mass_range,
     level_of,
     load,
     model_of,
+    out_dir,
     real,
     reject,
 )
 
 DEFAULT_PLANE_GRID = "201,201"
+PROJECTION_FORMS = ("projection", "projection-alt")     # the forms with sigma_stat, sigma_sys (eq. 22)
 MAX_LUMINOSITY_RATIO = 1e6      # F'/F: beyond a million times the exposure the statistics are not the paper's
+MAX_SIGMA = 100.0               # sigma_stat, sigma_sys of eq. 22: 10^4 % is no measurement
 
 
 def _heavy_common(sp, model=True):
@@ -44,10 +44,10 @@ def _heavy_common(sp, model=True):
     add_level(sp)
     sp.add_argument("--chi2", choices=["coherent-2017", "projection", "projection-alt"],
                     help="chi^2 form of the CEvNS experiments (default: each preset's own)")
-    sp.add_argument("--sigma-stat", type=real(ge=0, le=100), help="sigma_stat of eq. 22 (default 0.2; CEvNS only)")
-    sp.add_argument("--sigma-sys", type=real(ge=0, le=100), help="sigma_sys of eq. 22 (default 0.2; CEvNS only)")
+    sp.add_argument("--sigma-stat", type=real(ge=0, le=MAX_SIGMA), help="sigma_stat of eq. 22 (default 0.2)")
+    sp.add_argument("--sigma-sys", type=real(ge=0, le=MAX_SIGMA), help="sigma_sys of eq. 22 (default 0.2)")
     sp.add_argument("--luminosity-ratio", type=real(gt=0, le=MAX_LUMINOSITY_RATIO), help="F'/F (default 1)")
-    sp.add_argument("--mass-range-gev", help=f"LO,HI of the mass scan [GeV] (default {DEFAULT_MASS_RANGE_GEV})")
+    sp.add_argument("--mass-range-gev", help="LO,HI of the mass scan [GeV] (default 10,1e5; LO >= 1)")
     sp.add_argument("--sin2w", type=real(gt=0, lt=1), help="sin^2 theta_W (default: the radiative set, eq. 3)")
     sp.add_argument("--out", help="folder for plots and CSV")
 
@@ -81,10 +81,14 @@ def register(subparsers) -> None:
     sp.set_defaults(func=cmd_e6_plane, model="e6", cos_beta=None, beta=None)
 
 
-def _heavy_setup(args):
-    """Model, cos beta, experiment names, their measurements, the CL, the level and the mass range."""
+def _heavy_setup(args, before_kernels=None):
+    """Model, cos beta, experiment names, their measurements, the CL, the level and the mass range.
+
+    Every option is checked against the specs before a kernel is built; ``before_kernels(specs, forms)``
+    adds a command's own checks there (``forms``: each experiment's chi^2 form).
+    """
     from ..inference import heavy
-    from ..kernels.rates import RateKernel, build_kernel
+    from ..kernels.rates import build_kernel
     from ..physics.models import HEAVY_MODELS
 
     model = model_of(args)
@@ -95,30 +99,46 @@ def _heavy_setup(args):
         raise UsageError("--cos-beta: required for --model e6 (or --beta)")
     names = experiments(args.experiment)
     cl, level = level_of(args)
-    mass_range = heavy_mass_range(given(args.mass_range_gev, DEFAULT_MASS_RANGE_GEV))
+    mass_range = heavy_mass_range(args.mass_range_gev)
     specs = {n: load(n) for n in names}
     check_lr_reading_used(args, specs.values())
-    kernels = {n: build_kernel(s) for n, s in specs.items()}
     # --chi2/--sigma-* set the CEvNS total-count chi^2 (eqs. 21-22); nu-e keeps eq. 23
-    cevns = {n for n, k in kernels.items() if isinstance(k, RateKernel)}
+    cevns = {n for n, s in specs.items() if s.detector.kind != "electron-scattering"}
     if not cevns:
         reject(args, ("chi2", "sigma_stat", "sigma_sys"),
                f"to nu-e experiments ({', '.join(names)} use eq. 23 only): it sets the CEvNS chi^2 (eqs. 21-22)")
-    ms = {n: heavy.measurement(k, form=args.chi2 if n in cevns else None,
-                               sigma_stat=args.sigma_stat if n in cevns else None,
-                               sigma_sys=args.sigma_sys if n in cevns else None,
-                               luminosity_ratio=args.luminosity_ratio or 1.0, model=model)
-          for n, k in kernels.items()}
+    forms = {n: (args.chi2 or s.statistics.chi2) if n in cevns else s.statistics.chi2 for n, s in specs.items()}
+    if not any(f in PROJECTION_FORMS for f in forms.values()):
+        reject(args, ("sigma_stat", "sigma_sys"), f"to {', '.join(f'{n} ({f})' for n, f in forms.items())}: "
+               "sigma_stat and sigma_sys are the uncertainties of eq. 22 (--chi2 projection)")
+    if before_kernels is not None:
+        before_kernels(specs, forms)
+    ms = {}
+    for n, s in specs.items():
+        projection = forms[n] in PROJECTION_FORMS
+        try:
+            ms[n] = heavy.measurement(build_kernel(s), form=args.chi2 if n in cevns else None,
+                                      sigma_stat=args.sigma_stat if projection else None,
+                                      sigma_sys=args.sigma_sys if projection else None,
+                                      luminosity_ratio=args.luminosity_ratio or 1.0, model=model)
+        except ZPrimeError as err:      # a setting the experiment's form does not take: name the option
+            option = "--" + (err.field or "chi2").replace("_", "-")
+            raise UsageError(f"{option}: {str(err).partition(': ')[2] or err}") from None
     return model, (0.0 if cb is None else cb), names, ms, cl, level, mass_range
 
 
 def _form_warnings(args, ms) -> list[str]:
-    """``--chi2`` applies to the CEvNS experiments only: say which keep their own form."""
-    if args.chi2 is None:
-        return []
-    kept = [f"{n} ({m.likelihood.form})" for n, m in ms.items() if m.likelihood.form != args.chi2]
-    return [f"--chi2 {args.chi2} applies to the CEvNS experiments; {', '.join(kept)} keep their own form"] \
-        if kept else []
+    """``--chi2`` and ``--sigma-*`` apply to some experiments only: say which keep their own form."""
+    out = []
+    if args.chi2 is not None:
+        kept = [f"{n} ({m.likelihood.form})" for n, m in ms.items() if m.likelihood.form != args.chi2]
+        if kept:
+            out.append(f"--chi2 {args.chi2} applies to the CEvNS experiments; {', '.join(kept)} keep their own form")
+    if args.sigma_stat is not None or args.sigma_sys is not None:
+        other = [f"{n} ({m.likelihood.form})" for n, m in ms.items() if m.likelihood.form not in PROJECTION_FORMS]
+        if other:
+            out.append(f"--sigma-stat/--sigma-sys set eq. 22 only; {', '.join(other)} keep their own uncertainties")
+    return out
 
 
 def _null_reason(label: str, res: dict, mass_range) -> str | None:
@@ -158,7 +178,7 @@ def cmd_mass_limit(args):
     if args.out:
         from ..plotting import mass_profile_figure
 
-        folder = Path(args.out)
+        folder = out_dir(args.out)
         curves = {n: (r["masses_gev"], r["delta_chi2"]) for n, r in per.items()}
         if len(names) > 1 and not args.separate:
             curves["combined"] = (res["masses_gev"], res["delta_chi2"])
@@ -181,19 +201,29 @@ def cmd_limit_scan(args):
     if args.parameter == "uncertainty":
         reject(args, ("sigma_stat", "sigma_sys"), "with --parameter uncertainty (the scan sets sigma_stat = "
                "sigma_sys = each of --values)")
-        values = float_list(args.values, "--values", ge=0)
+        values = float_list(args.values, "--values", ge=0, le=MAX_SIGMA)
     else:
         reject(args, ("luminosity_ratio",), "with --parameter luminosity (the scan sets F'/F to each of --values)")
-        values = float_list(args.values, "--values", gt=0)
-    if args.parameter == "luminosity" and max(values) > MAX_LUMINOSITY_RATIO:
-        raise UsageError(f"--values: F'/F must be <= {MAX_LUMINOSITY_RATIO:g}, got {max(values):g}")
-    if args.combined and len(experiments(args.experiment)) < 2:
-        raise UsageError("--combined: needs at least two --experiment")
-    model, cb, names, ms, cl, level, mass_range = _heavy_setup(args)
+        values = float_list(args.values, "--values", gt=0, le=MAX_LUMINOSITY_RATIO)
+
+    def scanned(specs, forms):
+        if args.combined and len(specs) < 2:
+            raise UsageError("--combined: needs at least two --experiment")
+        if args.parameter == "uncertainty" and not any(f in PROJECTION_FORMS for f in forms.values()):
+            raise UsageError(f"--parameter: uncertainty scans sigma_stat = sigma_sys of eq. 22, which "
+                             f"{', '.join(f'{n} ({f})' for n, f in forms.items())} do not have; use "
+                             "--chi2 projection")
+
+    model, cb, names, ms, cl, level, mass_range = _heavy_setup(args, before_kernels=scanned)
+    warnings = _form_warnings(args, ms)
+    if args.parameter == "uncertainty":
+        fixed = [f"{n} ({m.likelihood.form})" for n, m in ms.items() if m.likelihood.form not in PROJECTION_FORMS]
+        if fixed:
+            warnings.append(f"--parameter uncertainty varies eq. 22 only; {', '.join(fixed)} keep their own")
     groups = {n: (m,) for n, m in ms.items()}
     if args.combined:
         groups["combined"] = tuple(ms.values())
-    limits, warnings = {}, _form_warnings(args, ms)
+    limits = {}
     for n, group in groups.items():
         row = []
         for v in values:
@@ -212,7 +242,7 @@ def cmd_limit_scan(args):
     if args.out:
         from ..plotting import limit_scan_figure
 
-        folder = Path(args.out)
+        folder = out_dir(args.out)
         out["plot"] = str(limit_scan_figure(folder / f"limit_vs_{args.parameter}_{model.name}.png",
                                             model.name, args.parameter, values, limits))
         out["csv"] = write_csv(folder / f"limit_vs_{args.parameter}_{model.name}.csv", [args.parameter, *limits],
@@ -237,7 +267,7 @@ def cmd_e6_plane(args):
     args.plane = True
     if args.method == "trace":
         reject(args, ("grid",), "to --method trace (the contour is traced, not rastered)")
-    nc, nm = grid_shape(given(args.grid, DEFAULT_PLANE_GRID))
+    nc, nm = grid_shape(args.grid if args.grid is not None else DEFAULT_PLANE_GRID)
     model, _cb, names, ms, cl, level, mass_range = _heavy_setup(args)
     cos_betas = np.linspace(-1.0, 1.0, nc)
     masses = np.logspace(*np.log10(mass_range), nm)
@@ -246,7 +276,7 @@ def cmd_e6_plane(args):
     else:
         groups = {"+".join(names) if len(names) <= 3 else f"{len(names)} experiments": tuple(ms.values())}
     if args.method == "trace":
-        return _e6_plane_traced(args, groups, names, cl, level, mass_range)
+        return _e6_plane_traced(args, groups, ms, cl, level, mass_range)
     t0 = time.perf_counter()
     maps = {label: np.asarray(heavy.delta_chi2_plane(group, get_model("e6"), jnp.asarray(cos_betas),
                                                      jnp.asarray(masses)))
@@ -270,7 +300,7 @@ def cmd_e6_plane(args):
     if args.out:
         from ..plotting import e6_plane_figure
 
-        folder = Path(args.out)
+        folder = out_dir(args.out)
         out["plot"] = str(e6_plane_figure(folder / "e6_plane.png", cos_betas, masses, maps, level))
         out["csv"] = write_csv(folder / "e6_plane_limits.csv", ["cos_beta", *[f"mass_limit_gev:{k}" for k in per]],
                                 [[c, *["" if per[k][i] is None else per[k][i] for k in per]]
@@ -297,7 +327,7 @@ def _plane_null_warnings(per: dict, cos_betas, mass_range, separate: bool) -> li
     return out
 
 
-def _e6_plane_traced(args, groups: dict, names, cl: float, level: float, mass_range) -> dict:
+def _e6_plane_traced(args, groups: dict, ms: dict, cl: float, level: float, mass_range) -> dict:
     """e6-plane --method trace: the Delta chi^2 = level contour of each group by level-set tracing."""
     import numpy as np
 
@@ -306,7 +336,7 @@ def _e6_plane_traced(args, groups: dict, names, cl: float, level: float, mass_ra
     traces = {label: contours.trace_e6_plane(group, mass_range_gev=mass_range, level=level)
               for label, group in groups.items()}
     cos_betas = np.linspace(-0.995, 0.995, 201)
-    out = {"model": "e6", "experiments": names, "cl": cl, "delta_chi2": level, "method": "trace",
+    out = {"model": "e6", "experiments": list(ms), "cl": cl, "delta_chi2": level, "method": "trace",
            "cos_beta": cos_betas.tolist(),
            "trace": {label: {"branches": t.n_branches, "evaluations": t.n_evaluations,
                              "closed": [bool(c) for c in t.closed], "wall_s": t.trace.wall_s}
@@ -315,13 +345,13 @@ def _e6_plane_traced(args, groups: dict, names, cl: float, level: float, mass_ra
     limits = {label: [float(c.max()) if c.size else None for c in t.crossings(cos_betas)]
               for label, t in traces.items()}
     out["mass_limit_gev"] = limits if args.separate else next(iter(limits.values()))
-    warnings = _plane_null_warnings(limits, cos_betas, mass_range, args.separate)
+    warnings = _form_warnings(args, ms) + _plane_null_warnings(limits, cos_betas, mass_range, args.separate)
     if warnings:
         out["warnings"] = warnings
     if args.out:
         from ..plotting import traced_plane_figure
 
-        folder = Path(args.out)
+        folder = out_dir(args.out)
         out["plot"] = str(traced_plane_figure(folder / "e6_plane_traced.png",
                                               {label: t.branches for label, t in traces.items()}, mass_range))
         rows = [[label, i, f"{c:.10g}", f"{m:.8g}"] for label, t in traces.items()

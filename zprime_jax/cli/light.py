@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import sys
-from pathlib import Path
 
 from ..io import write_csv, write_json
 from .options import (
-    DEFAULT_MASS_RANGE_GEV,
     UsageError,
     add_common,
     add_level,
@@ -15,7 +14,6 @@ from .options import (
     check_pressure_used,
     experiments,
     float_list,
-    given,
     grid_shape,
     heavy_mass_range,
     level_of,
@@ -23,6 +21,7 @@ from .options import (
     load,
     model_of,
     observed_counts,
+    out_dir,
     pair,
     real,
     reject,
@@ -68,11 +67,12 @@ def register(subparsers) -> None:
                     help="light (universal, b-l, lmu-ltau: log10 m, log10 g) or heavy (lr, e6-chi, e6-psi, e6-eta: "
                          "log10 M; e6: log10 M and cos beta)")
     sp.add_argument("--data", action="append", help="observed counts per bin (CSV/JSON), one per --experiment")
-    sp.add_argument("--samples", type=whole(ge=1, le=10**6), default=1000, help="samples per chain")
+    sp.add_argument("--samples", type=whole(ge=4, le=10**6), default=1000,
+                    help="samples per chain (at least 4: split R-hat)")
     sp.add_argument("--warmup", type=whole(ge=1, le=10**6), default=500, help="warm-up steps per chain")
     sp.add_argument("--chains", type=whole(ge=1, le=1024), default=4, help="chains, vectorised")
     sp.add_argument("--seed", type=whole(ge=0, le=2**32 - 1), default=0)
-    sp.add_argument("--slices", type=whole(ge=1, le=1000), default=12,
+    sp.add_argument("--slices", type=whole(ge=1, le=1000),
                     help="slices for the credible limits: in mass (light) or cos beta (e6); default 12")
     sp.add_argument("--cl", type=real(gt=0, lt=1), default=0.9, help="credible level")
     sp.add_argument("--mass-range-mev", help="light models: LO,HI of the log-uniform mass prior [MeV] (default 1,1000)")
@@ -97,15 +97,15 @@ def _coupling_range(text: str) -> tuple[float, float]:
 
 
 def _limit_warnings(masses, lim, g_range) -> list[str]:
-    """Why each mass has no limit (null) or only a bound at the edge of the coupling range."""
+    """Why a mass has no limit (null), an uncertain one, or only a bound at the edge of the coupling range."""
     out = []
-    for m, status in zip(masses, lim["status"]):
+    for m, g, status in zip(masses, lim["coupling"], lim["status"]):
         if status == "not-reached":
             out.append(f"coupling at m = {m:g} MeV is null: Delta chi^2 stays below the level up to the top of "
                        f"--coupling-range ({g_range[1]:g}); no sensitivity in range")
         elif status == "undecided":
-            out.append(f"coupling at m = {m:g} MeV is null: the profile could not decide the crossing "
-                       "(nuisance profiling did not converge)")
+            out.append(f"coupling at m = {m:g} MeV " + ("is null" if not math.isfinite(g) else "is uncertain")
+                       + ": the nuisance profiling did not converge where the crossing was searched")
     excluded = [float(m) for m, st in zip(masses, lim["status"]) if st == "excluded-at-start"]
     if excluded:
         out.append(f"already excluded at the lowest coupling {g_range[0]:g} for masses {excluded} (the limit "
@@ -135,8 +135,8 @@ def cmd_sensitivity(args):
     g_range = _coupling_range(args.coupling_range)
     if args.method == "trace":
         reject(args, ("grid",), "to --method trace (the contour is traced, not rastered)")
-    grid_size = grid_shape(given(args.grid, DEFAULT_GRID)) if args.method == "grid" else None
-    m_range = light_mass_range(args.mass_range_mev) if args.mass_range_mev is not None else None
+    grid_size = grid_shape(args.grid if args.grid is not None else DEFAULT_GRID) if args.method == "grid" else None
+    m_range = None if args.mass_range_mev is None else light_mass_range(args.mass_range_mev)
     progress = None if args.quiet else sys.stderr
 
     specs = {n: load(n, args.pressure_torr) for n in names}
@@ -146,18 +146,19 @@ def cmd_sensitivity(args):
         raise UsageError(f"--experiment: {', '.join(nue)} measure nu-e scattering, implemented for the heavy "
                          "Z' models (use 'mass-limit', 'limit-scan' or 'e6-plane'); 'sensitivity' scans light "
                          "mediators in CEvNS")
-    kernels = {n: build_kernel(s) for n, s in specs.items()}
-    counts = observed_counts(args.data, names, kernels)
-    analysis = Analysis(tuple(measurement(kernels[n], model, data=c) for n, c in zip(names, counts)))
-    observed = not all(m.asimov for m in analysis)    # --data, or a spec's declared measurement
+    # observed data: --data, or a spec's own measurement (COHERENT 2017, eq. 21)
+    observed = bool(args.data) or any(s.statistics.chi2 == "coherent-2017" for s in specs.values())
     want_grid = args.method == "grid" and (args.grid is not None or args.out is not None)
     if m_range is not None and not (want_grid or args.method == "trace" or observed):
         raise UsageError("--mass-range-mev: applies only to a grid (--grid or --out), --method trace or a best "
                          "fit to observed data; the limits are at --masses-mev")
-    default_range = (min(masses), max(masses)) if min(masses) < max(masses) else (1.0, 1e3)
+    kernels = {n: build_kernel(s) for n, s in specs.items()}
+    counts = observed_counts(args.data, names, kernels)
+    analysis = Analysis(tuple(measurement(kernels[n], model, data=c) for n, c in zip(names, counts)))
+    default_range = (min(masses), max(masses)) if min(masses) < max(masses) else light_mass_range(None)
     fit = None
-    if observed:
-        fit = best_fit(analysis, model, mass_range=m_range or (1.0, 1e3), coupling_range=g_range,
+    if not all(m.asimov for m in analysis):
+        fit = best_fit(analysis, model, mass_range=m_range or light_mass_range(None), coupling_range=g_range,
                        progress=progress)
         analysis = reference_to_best_fit(analysis, fit)
     measurements = dict(zip(names, analysis))
@@ -173,10 +174,13 @@ def cmd_sensitivity(args):
            "likelihoods": analysis.likelihoods, "limits": rows(lim), "converged": bool(np.all(lim["converged"]))}
     if args.pressure_torr is not None:
         out["pressure_torr"] = args.pressure_torr
+    warnings = _limit_warnings(masses, lim, g_range)
     if fit is not None:
         out["best_fit"] = fit
         out["reference"] = "best-fit"
-    warnings = _limit_warnings(masses, lim, g_range)
+        if fit["at_sm"]:
+            warnings.append("best_fit.mass_mev is null: the best fit is the SM (g = 0), where the mass is not "
+                            "defined")
     if warnings:
         out["warnings"] = warnings
         if np.any(lim["below_range"]) and fit is not None and not fit["at_sm"]:
@@ -217,7 +221,7 @@ def cmd_sensitivity(args):
     if args.out is not None:
         from ..plotting import sensitivity_figure
 
-        folder = Path(args.out)
+        folder = out_dir(args.out)
         curves = {"combined" if len(names) > 1 else names[0]: (lim["mass_mev"], lim["coupling"])}
         contours = {}
         contour_rows = []
@@ -269,6 +273,9 @@ def cmd_posterior(args):
     if draws > MAX_POSTERIOR_DRAWS:
         raise UsageError(f"--samples: --chains x (--samples + --warmup) = {draws} exceeds the limit of "
                          f"{MAX_POSTERIOR_DRAWS:.0e} (every draw is kept in memory)")
+    if heavy and model.name != "e6":
+        reject(args, ("slices",), f"to {model.name!r}: its credible limit is one number (slices are in cos beta, "
+               "for --model e6)")
     if heavy:
         reject(args, ("mass_range_mev",), f"to the heavy model {model.name!r}; its prior range is --mass-range-gev")
         reject(args, ("coupling_range",), f"to the heavy model {model.name!r} (parameters M_Z' and cos beta)")
@@ -281,17 +288,18 @@ def cmd_posterior(args):
             raise UsageError(f"--experiment: {', '.join(nue)}: nu-e scattering is implemented for the heavy "
                              "models (lr, e6-*) only")
     if heavy:
-        mass_range = heavy_mass_range(given(args.mass_range_gev, DEFAULT_MASS_RANGE_GEV))
+        mass_range = heavy_mass_range(args.mass_range_gev)
         coupling_range = None
     else:
-        mass_range = light_mass_range(given(args.mass_range_mev, "1,1000"))
-        coupling_range = _coupling_range(given(args.coupling_range, "1e-7,1e-2"))
+        mass_range = light_mass_range(args.mass_range_mev)
+        coupling_range = None if args.coupling_range is None else _coupling_range(args.coupling_range)
     kernels = {n: build_kernel(s) for n, s in zip(names, specs)}
     result = posterior.run_posterior(
         list(kernels.values()), model, data=observed_counts(args.data, names, kernels), mass_range=mass_range,
         **({} if coupling_range is None else {"coupling_range": coupling_range}),
         num_samples=args.samples, num_warmup=args.warmup, num_chains=args.chains, seed=args.seed,
-        n_slices=args.slices, cred=args.cl, out_dir=args.out, progress=None if args.quiet else sys.stderr)
+        **({} if args.slices is None else {"n_slices": args.slices}), cred=args.cl, out_dir=args.out,
+        progress=None if args.quiet else sys.stderr)
     out = posterior.summary_dict(result)
     out["files"] = result.get("files", {})
     if not args.json:

@@ -12,7 +12,7 @@ import sys
 
 from .. import config
 from ..errors import ZPrimeError
-from ..io import dumps_json, strict_json
+from ..io import dumps_json, strict_result
 from . import drift, heavy, light, rates, reproduce
 from .options import Parser, input_files, output_folder
 
@@ -53,22 +53,13 @@ def _fail(json_wanted: bool, err: ZPrimeError) -> int:
     return 2
 
 
-def _finish(out: dict) -> dict:
-    """The command's result as strict JSON: a non-finite number becomes null with a warning naming it."""
-    clean, replaced = strict_json(out)
-    if replaced:
-        clean.setdefault("warnings", []).extend(
-            f"{where}: not a finite number (the computation gave no value there); reported as null"
-            for where in replaced)
-    return clean
-
-
 def main(argv=None) -> int:
     """Run ``zprime-jax`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     json_wanted = "--json" in argv
     try:
         args = build_parser().parse_args(argv)
+        json_wanted = args.json
         # before any work: the output folder is writable and the input files exist
         if getattr(args, "out", None) is not None:
             args.out = str(output_folder(args.out))
@@ -78,7 +69,7 @@ def main(argv=None) -> int:
         config.set_host_devices()
         config.enable_x64()
         config.enable_compilation_cache()
-        out = _finish(args.func(args))
+        out = strict_result(args.func(args))
     except ZPrimeError as err:
         return _fail(json_wanted, err)
     except BrokenPipeError:         # a command's own text output, read by ``| head``: stop quietly

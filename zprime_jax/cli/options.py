@@ -42,6 +42,7 @@ class Parser(argparse.ArgumentParser):
     """
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)        # "--mass" is not "--mass-mev" (nor ambiguous)
         super().__init__(*args, **kwargs)
         self._negative_number_matcher = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
 
@@ -80,7 +81,10 @@ def _argparse_message(message: str) -> str:
     if m:
         first = m.group(1).split()[0]
         return f"{first.split('=')[0]}: unrecognized argument ({message}; see --help)"
-    return f"command line: {message}"
+    m = re.match(r"one of the arguments (\S+)", message)
+    if m:
+        return f"{m.group(1)}: {message}"
+    return f"command: {message}"
 
 
 def real(*, gt: float | None = None, ge: float | None = None, lt: float | None = None,
@@ -174,20 +178,21 @@ def grid_shape(text: str, option: str = "--grid") -> tuple[int, int]:
     return a, b
 
 
-DEFAULT_MASS_RANGE_GEV = "10,1e5"
-
-
-def light_mass_range(text: str, option: str = "--mass-range-mev") -> tuple[float, float]:
-    """``LO,HI`` of a light-mediator mass range [MeV]: 0 < LO < HI <= 1e7 MeV."""
+def light_mass_range(text: str | None, option: str = "--mass-range-mev") -> tuple[float, float]:
+    """``LO,HI`` of a light-mediator mass range [MeV]: 0 < LO < HI <= 1e7 MeV (default: the figures' range)."""
+    from ..inference.planes import LIGHT_MASS_RANGE_MEV
     from ..physics.models import MAX_LIGHT_MASS_MEV
 
-    return pair(text, option, le=MAX_LIGHT_MASS_MEV)
+    return LIGHT_MASS_RANGE_MEV if text is None else pair(text, option, le=MAX_LIGHT_MASS_MEV)
 
 
-def heavy_mass_range(text: str, option: str = "--mass-range-gev") -> tuple[float, float]:
-    """``LO,HI`` of a heavy-Z' mass range [GeV]: LO at least the contact-limit mass."""
+def heavy_mass_range(text: str | None, option: str = "--mass-range-gev") -> tuple[float, float]:
+    """``LO,HI`` of a heavy-Z' mass range [GeV]: LO at least the contact-limit mass (default: the figures')."""
+    from ..inference.planes import HEAVY_MASS_RANGE_GEV
     from ..physics.heavy_models import MIN_CONTACT_MASS_GEV
 
+    if text is None:
+        return HEAVY_MASS_RANGE_GEV
     lo, hi = pair(text, option)
     if lo < MIN_CONTACT_MASS_GEV:
         raise UsageError(f"{option}: LO must be >= {MIN_CONTACT_MASS_GEV:g} GeV (the heavy models are the "
@@ -230,24 +235,21 @@ def add_level(sp) -> None:
 
 
 def experiments(names: list[str] | None, option: str = "--experiment") -> list[str]:
-    """Expand groups (``ess-all``) and check every name: a preset, a group or an existing .toml file."""
-    from ..spec.loader import preset_names
+    """Expand groups (``ess-all``) and check every name: a preset, a group or an existing spec file."""
+    from ..spec.loader import experiment_path
 
     if not names:
         raise UsageError(f"{option}: required option missing (a preset name or a .toml path)")
-    presets = preset_names()
     out = []
     for n in names:
         if n in EXPERIMENT_GROUPS:
             out.extend(EXPERIMENT_GROUPS[n])
             continue
-        if n not in presets:
-            if n.endswith(".toml") or os.sep in n:
-                if not Path(n).is_file():
-                    raise UsageError(f"{option}: spec file not found: {n}")
-            else:
-                raise UsageError(f"{option}: unknown experiment {n!r}; allowed: {sorted(presets)}, the groups "
-                                 f"{sorted(EXPERIMENT_GROUPS)} or a path to a .toml file")
+        try:
+            experiment_path(n)
+        except ZPrimeError as err:
+            raise UsageError(f"{option}: {str(err).removeprefix('experiment: ')}"
+                             + (f"; or a group {sorted(EXPERIMENT_GROUPS)}" if "unknown" in str(err) else "")) from None
         out.append(n)
     repeated = sorted({n for n in out if out.count(n) > 1})
     if repeated:
@@ -264,13 +266,16 @@ def one_experiment(name: str, option: str = "--experiment") -> str:
     return experiments([name], option)[0]
 
 
-def load(name: str, pressure_torr: float | None = None, **overrides):
-    """Load a preset/spec; ``pressure_torr`` applies to gas-TPC detectors only."""
+def load(name: str, pressure_torr: float | None = None, option: str = "--pressure-torr", **overrides):
+    """Load a preset/spec; ``pressure_torr`` applies to gas-TPC detectors only (an error there names ``option``)."""
     from ..spec import load_experiment
 
     spec = load_experiment(name, **overrides)
     if pressure_torr is not None and spec.detector.kind == "gas-tpc":
-        spec = load_experiment(name, pressure_torr=pressure_torr, **overrides)
+        try:
+            spec = load_experiment(name, pressure_torr=pressure_torr, **overrides)
+        except ZPrimeError as err:
+            raise UsageError(f"{option}: {err}") from None
     return spec
 
 
@@ -351,18 +356,31 @@ def params_of(args, model):
 
 
 def output_folder(text: str, option: str = "--out") -> Path:
-    """Create the output folder and prove it writable, before any work (an error names ``option``)."""
+    """Prove the output folder can be created and written, before any work, leaving nothing behind.
+
+    The folder itself is made when the first file is written (:func:`out_dir`).
+    """
     if not text.strip():
         raise UsageError(f"{option}: empty path (give a folder)")
     folder = Path(text)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{option}: {text} exists and is not a folder")
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{option}: cannot create {text}: {existing} is not a folder")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".zprime-jax-write-test"):
-            pass
+        tempfile.TemporaryDirectory(dir=existing, prefix=".zprime-jax-write-test").cleanup()
     except OSError as err:
         raise UsageError(f"{option}: cannot write to {text} ({err.strerror or err})") from None
+    return folder
+
+
+def out_dir(text: str) -> Path:
+    """The ``--out`` folder, created (checked by :func:`output_folder` before the work)."""
+    folder = Path(text)
+    folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 

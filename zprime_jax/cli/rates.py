@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..io import write_json
 from .options import (
     add_common,
@@ -12,6 +10,7 @@ from .options import (
     load,
     model_of,
     one_experiment,
+    out_dir,
     params_of,
     real,
 )
@@ -104,7 +103,7 @@ def cmd_rates(args):
     if args.out:
         from ..plotting import spectrum_figure
 
-        folder = Path(args.out)
+        folder = out_dir(args.out)
         out["plot"] = str(spectrum_figure(folder / f"rates_{kernel.name}.png", kernel.name,
                                           kernel.edges_kev, signal, kernel.background, sm))
         write_json(folder / f"rates_{kernel.name}.json", out)

@@ -25,7 +25,7 @@ from ..errors import InputError
 from ..likelihood import CL90_1DOF, as_analysis, delta_chi2
 from ..physics.models import HeavyZPrime
 from .level_set import TraceResult, _check_positive_int, _check_range, trace_level_set
-from .planes import Plane
+from .planes import COUPLING_RANGE, HEAVY_MASS_RANGE_GEV, LIGHT_MASS_RANGE_MEV, Plane
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ def _converged_along(f, branches, analysis) -> bool:
 # --------------------------------------------------------------------------- light Z' plane
 
 
-def trace_sensitivity(measurements, model, mass_range_mev=(1.0, 1.0e3), coupling_range=(1e-7, 1e-2),
+def trace_sensitivity(measurements, model, mass_range_mev=LIGHT_MASS_RANGE_MEV, coupling_range=COUPLING_RANGE,
                       level: float = CL90_1DOF, **options) -> PlaneContour:
     """Trace Delta chi^2(m_Z', g) = level for a light Z' in the (log10 m, log10 g) plane.
 
@@ -191,7 +191,7 @@ def trace_sensitivity(measurements, model, mass_range_mev=(1.0, 1.0e3), coupling
 # --------------------------------------------------------------------------- heavy Z' (cos beta, M) plane
 
 
-def trace_e6_plane(measurements, model=None, cos_beta_range=(-0.999, 0.999), mass_range_gev=(10.0, 1.0e5),
+def trace_e6_plane(measurements, model=None, cos_beta_range=(-0.999, 0.999), mass_range_gev=HEAVY_MASS_RANGE_GEV,
                    level: float = CL90_1DOF, chi2_min: float | None = None, reference_grid=(41, 41),
                    **options) -> PlaneContour:
     """Trace Delta chi^2(cos beta, M_Z') = level for the generic E6 model.

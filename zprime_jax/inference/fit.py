@@ -30,7 +30,7 @@ from ..kernels.rates import expected_counts
 from ..likelihood import Analysis, as_analysis, joint_chi2, observed_measurement
 from ..likelihood.combine import profile_analysis
 from ..likelihood.observed import load_observed_counts
-from .planes import Plane, plane_for
+from .planes import COUPLING_RANGE, Plane, plane_for
 
 
 @partial(jax.jit, static_argnums=2)
@@ -109,7 +109,7 @@ def _refine(z0, analysis, plane, lo, hi, max_steps: int, tol: float):
     return z, f, max_steps, False
 
 
-def best_fit(measurements, model, mass_range=None, coupling_range=(1e-7, 1e-2), cos_beta_range=(-1.0, 1.0),
+def best_fit(measurements, model, mass_range=None, coupling_range=COUPLING_RANGE, cos_beta_range=(-1.0, 1.0),
              n_fixed: int = 31, n_x: int = 161, n_starts: int = 3, max_steps: int = 60, tol: float = 1e-9,
              sm_tol: float = 1e-6, progress=None, mass_range_mev=None) -> dict:
     """Global best fit of a Z' model to the data of ``measurements`` (every nuisance profiled).
@@ -159,7 +159,7 @@ def best_fit(measurements, model, mass_range=None, coupling_range=(1e-7, 1e-2), 
         parts = sm_parts
     if plane.heavy:
         point = {"mass_gev": None if at_sm else float(10.0 ** z[1]),
-                 "cos_beta": float(z[0]) if plane.free[0] else None}
+                 **({"cos_beta": float(z[0])} if plane.free[0] else {})}
     else:
         point = {"mass_mev": None if at_sm else float(10.0 ** z[0]), "coupling": 0.0 if at_sm else float(10.0 ** z[1])}
     free = np.asarray(plane.free)

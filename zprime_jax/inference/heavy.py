@@ -29,6 +29,7 @@ from ..likelihood import measurement as _measurement
 from ..likelihood.combine import profile_analysis
 from .implicit import implicit_root
 from .limits import M_Z_GEV, mass_limits
+from .planes import HEAVY_MASS_RANGE_GEV
 from .scan import raster, signal_at
 
 __all__ = ["M_Z_GEV", "chi2_of_mass", "delta_chi2_plane", "mass_limit", "mass_limit_gradient", "measurement",
@@ -64,7 +65,7 @@ def _check_cos_beta(cos_beta) -> float:
     return c
 
 
-def mass_limit(measurements, model, cos_beta=0.0, level: float = CL90_1DOF, mass_range_gev=(10.0, 1.0e5),
+def mass_limit(measurements, model, cos_beta=0.0, level: float = CL90_1DOF, mass_range_gev=HEAVY_MASS_RANGE_GEV,
                n_coarse: int = 241, bisections: int = 50) -> dict:
     """90% CL (by default) lower limit on M_Z' [GeV] at fixed cos beta.
 
@@ -145,7 +146,7 @@ class _MassLevel:
         return _absolute_chi2(analysis, self.model, self.cos_beta, (M_Z_GEV / 10.0**t) ** 2) - chi2_min - self.level
 
 
-def mass_limit_gradient(measurements, model, cos_beta, mass_limit_gev: float, mass_range_gev=(10.0, 1.0e5),
+def mass_limit_gradient(measurements, model, cos_beta, mass_limit_gev: float, mass_range_gev=HEAVY_MASS_RANGE_GEV,
                         n_min: int = 241, level: float = CL90_1DOF):
     """dM*/d(measurement inputs) [GeV per unit] by the implicit-limit rule (:mod:`.implicit`).
 

@@ -32,6 +32,7 @@ import numpy as np
 from ..errors import InputError
 from ..likelihood import CL90_1DOF, as_analysis
 from ..physics.constants import M_Z_MEV, MEV_PER_GEV
+from .planes import HEAVY_MASS_RANGE_GEV
 from .scan import WARM_PASSES, RowContext, point, row_scan
 from .sharding import sharded_map
 
@@ -186,7 +187,7 @@ def coupling_limits(analysis, model, masses_mev, level: float = CL90_1DOF, coupl
             "converged": res.decided, "status": res.status}
 
 
-def mass_limits(analysis, model, cos_betas, level: float = CL90_1DOF, mass_range_gev=(10.0, 1.0e5),
+def mass_limits(analysis, model, cos_betas, level: float = CL90_1DOF, mass_range_gev=HEAVY_MASS_RANGE_GEV,
                 n_coarse: int = 241, bisections: int = 50, chunk: int = 64, progress=None,
                 devices=None) -> Crossings:
     """Lower limits on M_Z' [GeV] of a heavy model at each cos beta (first crossing coming down in mass).

@@ -20,6 +20,11 @@ import numpy as np
 from ..kernels.rates import model_family
 from ..physics.models import HeavyZPrime, LightZPrime
 
+# The ranges scanned, fitted and sampled when none is given (the papers' figure ranges), one copy each
+HEAVY_MASS_RANGE_GEV = (10.0, 1.0e5)      # M_Z' [GeV]: 10 GeV - 100 TeV (heavy-Z' paper Figs. 1-5)
+LIGHT_MASS_RANGE_MEV = (1.0, 1.0e3)       # m_Z' [MeV]: 1 MeV - 1 GeV (light-mediator paper Figs. 2-5)
+COUPLING_RANGE = (1.0e-7, 1.0e-2)         # g_Z' of the best fit, the posterior prior and the traced contour
+
 
 @dataclass(frozen=True)
 class Plane:
@@ -47,7 +52,7 @@ class Plane:
     @property
     def default_mass_range(self) -> tuple[float, float]:
         """The mass range scanned when none is given: 10 GeV - 100 TeV (heavy) or 1 MeV - 1 GeV (light)."""
-        return (10.0, 1.0e5) if self.heavy else (1.0, 1.0e3)
+        return HEAVY_MASS_RANGE_GEV if self.heavy else LIGHT_MASS_RANGE_MEV
 
     def box(self, mass_range, coupling_range, cos_beta_range=(-1.0, 1.0)):
         """(lo, hi), each (2,): the plane coordinates' bounds for these ranges (mass in GeV or MeV)."""

@@ -54,7 +54,7 @@ from statistics import NormalDist
 import numpy as np
 
 from ..errors import InputError
-from .planes import Plane, plane_for
+from .planes import COUPLING_RANGE, Plane, plane_for
 from .posterior_output import summary_dict, write_outputs
 
 __all__ = ["credible_level_delta_chi2", "credible_limits", "credible_mass_limits", "run_posterior", "slice_quantiles",
@@ -203,7 +203,11 @@ def _unconstrained_init(plane, names, sigmas, reparametrised, x_u, x_v, u_range,
     return init
 
 
-def slice_quantiles(u, v, edges_u, cred: float = 0.9, min_samples: int = 50, upper: bool = True) -> dict:
+MIN_SLICE_SAMPLES = 50     # samples a slice needs for its credible limit (a quantile of fewer is noise)
+
+
+def slice_quantiles(u, v, edges_u, cred: float = 0.9, min_samples: int = MIN_SLICE_SAMPLES,
+                    upper: bool = True) -> dict:
     """Per slice of u, 10 ** the ``cred`` quantile of v (``upper``) or of its 1 - ``cred`` quantile (lower).
 
     Slices with fewer than ``min_samples`` samples get NaN. Returns arrays (S,):
@@ -221,7 +225,7 @@ def slice_quantiles(u, v, edges_u, cred: float = 0.9, min_samples: int = 50, upp
             "limit": np.asarray(out), "n_samples": np.asarray(counts)}
 
 
-def credible_limits(log_m, log_g, edges_log_m, cred: float = 0.9, min_samples: int = 50) -> dict:
+def credible_limits(log_m, log_g, edges_log_m, cred: float = 0.9, min_samples: int = MIN_SLICE_SAMPLES) -> dict:
     """Light models: per mass slice, the ``cred`` quantile of g among the samples in it (an upper limit).
 
     Returns arrays (S,): ``mass_lo_mev``, ``mass_hi_mev``, ``mass_center_mev`` (geometric centre),
@@ -233,7 +237,8 @@ def credible_limits(log_m, log_g, edges_log_m, cred: float = 0.9, min_samples: i
             "cred": cred}
 
 
-def credible_mass_limits(cos_beta, log_m, edges_cos_beta, cred: float = 0.9, min_samples: int = 50) -> dict:
+def credible_mass_limits(cos_beta, log_m, edges_cos_beta, cred: float = 0.9,
+                         min_samples: int = MIN_SLICE_SAMPLES) -> dict:
     """Heavy models: per cos beta slice, the 1 - ``cred`` quantile of M_Z' (a credible lower limit [GeV]).
 
     Returns arrays (S,): ``cos_beta_lo``, ``cos_beta_hi``, ``cos_beta_center``, ``mass_lower_gev``,
@@ -244,22 +249,26 @@ def credible_mass_limits(cos_beta, log_m, edges_cos_beta, cred: float = 0.9, min
             "mass_lower_gev": q["limit"], "n_samples": q["n_samples"], "cred": cred}
 
 
-def _null_warnings(limits: dict, freq: dict | None, heavy: bool, min_samples: int = 50) -> list[str]:
-    """Why a credible or frequentist limit is missing (NaN, null in JSON), one line per slice."""
+def _null_warnings(limits: dict, freq: dict | None, fit: dict | None, heavy: bool) -> list[str]:
+    """Why a credible or frequentist limit or the best-fit mass is missing (NaN or None: null in JSON)."""
     out = []
     key, axis, unit = ("mass_lower_gev", "cos_beta", "") if heavy else ("coupling_upper", "mass", " MeV")
     lo, hi = limits[f"{axis}_lo" if heavy else "mass_lo_mev"], limits[f"{axis}_hi" if heavy else "mass_hi_mev"]
     for i, (x, n) in enumerate(zip(limits[key], limits["n_samples"])):
         if not np.isfinite(x):
             out.append(f"credible_limits.{key}[{i}] is null: the slice {axis} in [{lo[i]:.4g}, {hi[i]:.4g}]{unit} "
-                       f"holds {n} samples, fewer than the {min_samples} a quantile needs (more --samples or "
+                       f"holds {n} samples, fewer than the {MIN_SLICE_SAMPLES} a quantile needs (more --samples or "
                        "fewer --slices)")
     if freq is not None:
         fkey = "mass_limit_gev" if heavy else "coupling"
         for i, (x, status) in enumerate(zip(freq[fkey], freq["status"])):
             if not np.isfinite(x):
-                out.append(f"frequentist.{fkey}[{i}] is null: {status} (the Delta chi^2 level is not crossed "
-                           "inside the prior range)")
+                why = ("the nuisance profiling did not converge where the crossing was searched"
+                       if status == "undecided" else "the Delta chi^2 level is not crossed inside the prior range")
+                out.append(f"frequentist.{fkey}[{i}] is null ({status}): {why}")
+    if fit is not None and fit.get("at_sm"):
+        out.append(f"best_fit.{'mass_gev' if heavy else 'mass_mev'} is null: the best fit is the SM "
+                   f"({'M -> infinity' if heavy else 'g = 0'}), where the mass is not defined")
     return out
 
 
@@ -289,7 +298,7 @@ def _frequentist(analysis, plane: Plane, mass_range, coupling_range, level, cent
             "contour": contour_lines(grid, level)}, fit
 
 
-def run_posterior(experiments, model="universal", data=None, mass_range=None, coupling_range=(1e-7, 1e-2),
+def run_posterior(experiments, model="universal", data=None, mass_range=None, coupling_range=COUPLING_RANGE,
                   num_samples: int = 1000, num_warmup: int = 500, num_chains: int = 4, seed: int = 0,
                   n_slices: int = 12, cred: float = 0.9, init_grid=(24, 60), target_accept_prob: float = 0.9,
                   frequentist: bool = True, n_frequentist: int = 48, dense_mass: bool = True, reparam: bool = True,
@@ -381,7 +390,7 @@ def run_posterior(experiments, model="universal", data=None, mass_range=None, co
         freq, fit = _frequentist(analysis, plane, mass_range, coupling_range, credible_level_delta_chi2(cred),
                                  centres, progress)
     t3 = time.perf_counter()
-    warnings = _null_warnings(limits, freq, plane.heavy)
+    warnings = _null_warnings(limits, freq, fit, plane.heavy)
 
     settings = {
         "model": zmodel.name, "experiments": list(analysis.names),

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import strict_json, write_json
+from ..io import strict_result, write_json
 
 
 def summary_dict(result: dict) -> dict:
-    """The JSON summary of a posterior result (no samples; NaN -> null, explained in ``warnings``)."""
+    """The JSON summary of a posterior result (no samples; strict JSON: NaN -> null beside a warning)."""
     keys = ("experiments", "model", "plane", "likelihoods", "settings", "diagnostics", "max_r_hat", "min_n_eff",
             "divergences", "mean_steps", "credible_limits", "frequentist", "best_fit", "init", "timing", "warnings")
-    clean, _ = strict_json({k: result[k] for k in keys if result.get(k) is not None})
-    return clean
+    return strict_result({k: result[k] for k in keys if result.get(k) is not None})
 
 
 def write_outputs(result: dict, out_dir, mcmc=None) -> dict:

@@ -44,15 +44,28 @@ def strict_json(obj, path: str = "") -> tuple[object, list[str]]:
     return clean(obj, path), replaced
 
 
+def strict_result(result: dict) -> dict:
+    """A result as strict JSON: every non-finite number null, beside a ``warnings`` entry naming its path.
+
+    Results explain their own missing values (a limit not reached, ...); this catches whatever else is
+    not finite, so that no null goes unexplained.
+    """
+    clean, replaced = strict_json(result)
+    if replaced:
+        clean.setdefault("warnings", []).extend(
+            f"{where}: not a finite number (the computation gave no value there); reported as null"
+            for where in replaced)
+    return clean
+
+
 def dumps_json(obj, indent: int | None = None) -> str:
     """Strict JSON text of ``obj`` (raises ValueError on a non-finite number: clean it first)."""
     return json.dumps(obj, indent=indent, allow_nan=False)
 
 
-def write_json(path: str | Path, obj) -> str:
-    """Write ``obj`` as strict, indented JSON (non-finite numbers become null); returns the path."""
-    clean, _ = strict_json(obj)
-    Path(path).write_text(dumps_json(clean, indent=1))
+def write_json(path: str | Path, result: dict) -> str:
+    """Write a result as strict, indented JSON (:func:`strict_result`); returns the path."""
+    Path(path).write_text(dumps_json(strict_result(result), indent=1))
     return str(path)
 
 

@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, _leading_field
 from ..kernels import detectors
 from ..physics.constants import G_FERMI_MEV2, MEV2_TO_CM2
 from ..physics.cross_sections import max_recoil_mev
@@ -49,8 +49,7 @@ NODES_PER_SEGMENT = 12
 def _source_error(err: Exception) -> SpecError:
     """A flux builder's error as a spec error: its parameter is a ``source.`` key."""
     msg = str(err).removeprefix("source.").removeprefix("source: ")
-    head = msg.partition(": ")[0]
-    return SpecError(f"source.{msg}" if head and " " not in head else f"source: {msg}")
+    return SpecError(f"source.{msg}" if _leading_field(msg) else f"source: {msg}")
 
 
 def source_components(spec: ExperimentSpec) -> tuple[FluxComponent, ...]:

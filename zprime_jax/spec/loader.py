@@ -89,11 +89,6 @@ def _preset_files() -> dict[str, Path]:
     return {Path(p.name).stem: Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml")}
 
 
-def preset_names() -> list[str]:
-    """The names of the shipped presets, sorted."""
-    return sorted(_preset_files())
-
-
 def list_experiments() -> list[dict]:
     """Name and description of every shipped preset, sorted by name."""
     out = []
@@ -103,22 +98,32 @@ def list_experiments() -> list[dict]:
     return out
 
 
+def experiment_path(name_or_path: str) -> Path:
+    """The TOML file of a preset name (``"ess-csi"``) or of a path to a spec file.
+
+    A name with a ``.toml`` suffix or a ``/`` is a path. Raises SpecError (field ``experiment``) for an
+    unknown name or a missing file.
+    """
+    presets = _preset_files()
+    if name_or_path in presets:
+        return presets[name_or_path]
+    if name_or_path.endswith(".toml") or "/" in name_or_path:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise SpecError(f"experiment: spec file not found: {name_or_path}")
+        return path
+    raise SpecError(f"experiment: unknown experiment {name_or_path!r}; "
+                    f"allowed: {sorted(presets)} or a path to a .toml file")
+
+
 def load_experiment(name_or_path: str, **detector_overrides) -> ExperimentSpec:
     """Load a preset by name (``"ess-csi"``) or a TOML file by path, validated.
 
     ``detector_overrides`` replace keys of the ``[detector]`` table before
-    validation (e.g. ``threshold_kev=2.0``).
+    validation (e.g. ``threshold_kev=2.0``). The message of an error in a
+    user's file ends with the file's path.
     """
-    presets = _preset_files()
-    if name_or_path in presets:
-        path = presets[name_or_path]
-    elif name_or_path.endswith(".toml") or "/" in name_or_path:
-        path = Path(name_or_path)
-        if not path.is_file():
-            raise SpecError(f"experiment: spec file not found: {name_or_path}")
-    else:
-        raise SpecError(f"experiment: unknown experiment {name_or_path!r}; "
-                        f"allowed: {sorted(presets)} or a path to a .toml file")
+    path = experiment_path(name_or_path)
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
@@ -128,4 +133,9 @@ def load_experiment(name_or_path: str, **detector_overrides) -> ExperimentSpec:
         raise SpecError(f"experiment: cannot read {path} ({err.strerror or err})") from None
     if detector_overrides:
         data.setdefault("detector", {}).update(detector_overrides)
-    return parse_spec(data, origin=str(path))
+    try:
+        return parse_spec(data, origin=str(path))
+    except SpecError as err:
+        if name_or_path in _preset_files():        # a shipped preset: its name says which
+            raise
+        raise SpecError(f"{err} (in {path})", field=err.field) from None

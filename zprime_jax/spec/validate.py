@@ -244,6 +244,9 @@ def _check_gas_tpc(det: GasTPCDetectorSpec) -> None:
     for k, v in det.thresholds_kev_at_reference:
         _threshold(f"detector.thresholds_kev_at_reference.{k}", v)
         th = v * det.pressure_torr / det.reference_pressure_torr
+        if not th >= MIN_THRESHOLD_KEV:
+            raise SpecError(f"detector.pressure_torr: at {det.pressure_torr} Torr the {k} threshold ({th:.4g} keV, "
+                            f"eq. 3.4) is below {MIN_THRESHOLD_KEV:g} keV (1 eV: the free-nucleus CEvNS picture ends)")
         if th >= det.window_max_kev:
             raise SpecError(f"detector.pressure_torr: at {det.pressure_torr} Torr the {k} threshold "
                             f"({th:.4g} keV, eq. 3.4) reaches detector.window_max_kev ({det.window_max_kev})")
