@@ -375,3 +375,13 @@ def test_null_limits_come_with_a_reason(capsys):
     # keys that do not apply are left out rather than null
     code, out = run(capsys, "rates", "--experiment", "ess-ar", "--json")
     assert code == 0 and not _nulls(out) and "params" not in out and "pressure_torr" not in out
+
+
+def test_pressure_scan_without_a_maximum_in_range_says_so(capsys):
+    """1-10 Torr: the nubdx-drift counts rise all along (the maximum is near 410 Torr, the paper's Fig. 1),
+    so max_torr is null with the reason, not the Newton point outside the scan."""
+    code, out = run(capsys, "pressure-scan", "--pressures-torr", "1,10", "--points", "3", "--json")
+    assert code == 0 and out["max_torr"] is None and out["crossover_torr"] is None
+    assert sorted(_nulls(out)) == ["crossover_torr", "max_torr"]
+    assert any(w.startswith("max_torr is null") for w in out["warnings"])
+    assert out["max_sm_events"] == max(out["sm_events"])

@@ -110,11 +110,18 @@ def cmd_pressure_scan(args):
            "by_target": {k: v.tolist() for k, v in res["by_target"].items()},
            "crossover_torr": res["crossover_torr"], "max_torr": res["max_torr"],
            "max_sm_events": float(res["total"].max())}
+    warnings = []
     if res["crossover_torr"] is None:
         n_targets = len(res["by_target"])
-        out["warnings"] = [f"crossover_torr is null: the {n_targets} targets' counts do not cross between {lo:g} "
-                           f"and {hi:g} Torr" if n_targets == 2 else
-                           f"crossover_torr is null: defined for two targets, {spec.name} has {n_targets}"]
+        warnings.append(f"crossover_torr is null: the {n_targets} targets' counts do not cross between {lo:g} "
+                        f"and {hi:g} Torr" if n_targets == 2 else
+                        f"crossover_torr is null: defined for two targets, {spec.name} has {n_targets}")
+    if not lo <= res["max_torr"] <= hi:     # the Newton step left the scan: the counts peak beyond it
+        warnings.append(f"max_torr is null: the SM counts have no maximum between {lo:g} and {hi:g} Torr (the "
+                        f"stationary point is at {res['max_torr']:.4g} Torr); max_sm_events is the scan's largest")
+        out["max_torr"] = None
+    if warnings:
+        out["warnings"] = warnings
     if args.out:
         from ..plotting import pressure_figure
 
@@ -125,6 +132,6 @@ def cmd_pressure_scan(args):
                                 np.column_stack([res["pressure_torr"], res["total"],
                                                  *res["by_target"].values()]).tolist())
     if not args.json:
-        print(f"{spec.name}: SM events maximal at {out['max_torr']:.1f} Torr; "
-              f"crossover at {out['crossover_torr']} Torr")
+        peak = "beyond the range" if out["max_torr"] is None else f"{out['max_torr']:.1f} Torr"
+        print(f"{spec.name}: SM events maximal at {peak}; crossover at {out['crossover_torr']} Torr")
     return out
