@@ -135,6 +135,32 @@ class LAr2020:
     projections: dict
 
 
+def lar_parameters() -> dict:
+    """``LArParametersAnlA.yaml``: every number of the LAr analysis, as the release states it.
+
+    Returns {key: entry} with each entry's ``value``, ``uncertainty`` (or ``uncertainty_stat``),
+    ``units``, ``comment`` and, for the multi-parameter entries (``larQF``, ``energyResolution``,
+    ``snsPOTTraceTiming``), ``parameters`` {name: {"value", "uncertainty", "units"}}.
+    """
+    import yaml
+
+    path = release_path("coherent-lar-2020", "LArParametersAnlA.yaml")
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise SpecError(f"{path}: not valid YAML ({err})") from None
+    if not isinstance(doc, dict):
+        raise SpecError(f"{path}: expected a mapping of parameters")
+    out = {}
+    for key, entry in doc.items():
+        entry = dict(entry)
+        if "parameters" in entry:
+            entry["parameters"] = {p["name"]: {k: v for k, v in p.items() if k != "name"}
+                                   for p in entry["parameters"]}
+        out[key] = entry
+    return out
+
+
 def _grid(table: np.ndarray, path) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
     """Axes and values of a (rows, 4) table that enumerates a full 3-D grid, last axis fastest."""
     axes = tuple(np.unique(table[:, k]) for k in range(3))
