@@ -34,4 +34,8 @@ M_TAU_MEV = 1776.86
 M_PION_CHARGED_MEV = 139.57039
 M_Z_MEV = 91187.6
 
+# --- lifetimes [ns] (PDG 2020) -----------------------------------------------
+TAU_PION_CHARGED_NS = 26.033        # pi+ mean life
+TAU_MUON_NS = 2196.9811             # mu+ mean life
+
 SQRT2 = math.sqrt(2.0)
