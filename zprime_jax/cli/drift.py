@@ -9,6 +9,7 @@ from .options import (
     MAX_AXIS,
     UsageError,
     add_common,
+    add_sin2w,
     load,
     model_of,
     one_experiment,
@@ -39,7 +40,7 @@ def register(subparsers) -> None:
                     help="Z' mass [MeV] for the 'limit' objective")
     sp.add_argument("--start-torr", type=real(gt=0), default=100.0, help="starting pressure [Torr] (default 100)")
     sp.add_argument("--steps", type=whole(ge=1, le=100_000), default=150, help="Adam steps (default 150)")
-    sp.add_argument("--sin2w", type=real(gt=0, lt=1), help="sin^2 theta_W of the 'limit' objective's model")
+    add_sin2w(sp, "sin^2 theta_W of the 'limit' objective's model")
     sp.set_defaults(func=cmd_optimize_pressure)
 
     sp = subparsers.add_parser("pressure-scan", help="SM counts versus pressure (light-mediator paper Fig. 1)")

@@ -8,6 +8,8 @@ from .options import (
     UsageError,
     add_common,
     add_level,
+    add_mixing_angle,
+    add_sin2w,
     check_lr_reading_used,
     cos_beta_of,
     experiments,
@@ -30,15 +32,12 @@ MAX_SIGMA = 100.0               # sigma_stat, sigma_sys of eq. 22: 10^4 % is no 
 
 def _heavy_common(sp, model=True):
     """The options shared by the heavy-Z' commands."""
-    import math
-
     sp.add_argument("--experiment", action="append", required=True,
                     help="preset name or .toml path; repeat to combine (chi^2 summed); "
                     "'combined-cevns-nue' = coherent-csi + connie + cr51-lxe-c (sec. 4.3)")
     if model:
         sp.add_argument("--model", required=True, help="lr, e6-chi, e6-eta, e6-psi or e6")
-        sp.add_argument("--cos-beta", type=real(ge=-1, le=1), help="cos beta in [-1, 1], for --model e6")
-        sp.add_argument("--beta", type=real(ge=0, le=math.pi), help="beta [rad] in [0, pi], for --model e6")
+        add_mixing_angle(sp)
         sp.add_argument("--lr-electron-reading", choices=["as-printed", "nc-only"],
                         help="eq. 10 for nu-e with --model lr (default as-printed; docs/conventions.md)")
     add_level(sp)
@@ -48,7 +47,7 @@ def _heavy_common(sp, model=True):
     sp.add_argument("--sigma-sys", type=real(ge=0, le=MAX_SIGMA), help="sigma_sys of eq. 22 (default 0.2)")
     sp.add_argument("--luminosity-ratio", type=real(gt=0, le=MAX_LUMINOSITY_RATIO), help="F'/F (default 1)")
     sp.add_argument("--mass-range-gev", help="LO,HI of the mass scan [GeV] (default 10,1e5; LO >= 1)")
-    sp.add_argument("--sin2w", type=real(gt=0, lt=1), help="sin^2 theta_W (default: the radiative set, eq. 3)")
+    add_sin2w(sp, "sin^2 theta_W (default: the radiative set, eq. 3)")
     sp.add_argument("--out", help="folder for plots and CSV")
 
 
@@ -143,12 +142,14 @@ def _form_warnings(args, ms) -> list[str]:
 
 def _null_reason(label: str, res: dict, mass_range) -> str | None:
     """Why a mass limit is null (None where it is not)."""
+    from ..inference.limits import STATUS_MEANING
+
     if res["mass_limit_gev"] is not None:
         return None
     if res["status"] == "undecided":
-        return f"{label} is null: the profile could not decide the crossing (nuisance profiling did not converge)"
-    return (f"{label} is null: Delta chi^2 stays below the level down to the lowest mass of --mass-range-gev "
-            f"({mass_range[0]:g} GeV); no sensitivity in range")
+        return f"{label} is null: {STATUS_MEANING['undecided']}"
+    return (f"{label} is null: {STATUS_MEANING['not-reached']} (down to the lowest mass of --mass-range-gev, "
+            f"{mass_range[0]:g} GeV); no sensitivity in range")
 
 
 def cmd_mass_limit(args):

@@ -10,6 +10,8 @@ from .options import (
     UsageError,
     add_common,
     add_level,
+    add_pressure,
+    add_sin2w,
     check_data_count,
     check_pressure_used,
     experiments,
@@ -53,8 +55,8 @@ def register(subparsers) -> None:
                     help="observed counts per bin (CSV or JSON), one per --experiment in the same order: an "
                          "exclusion relative to the best fit instead of the Asimov SM")
     sp.add_argument("--mass-range-mev", help="LO,HI of the grid, the traced contour or the best fit in mass [MeV]")
-    sp.add_argument("--sin2w", type=real(gt=0, lt=1), help="sin^2 theta_W (default: the model's SM coupling set)")
-    sp.add_argument("--pressure-torr", type=real(gt=0), help="gas pressure of gas-TPC experiments [Torr]")
+    add_sin2w(sp)
+    add_pressure(sp)
     sp.add_argument("--out", help="folder for the plot and CSV files")
     sp.set_defaults(func=cmd_sensitivity)
 
@@ -80,7 +82,7 @@ def register(subparsers) -> None:
                     help="heavy models: LO,HI of the log-uniform M_Z' prior [GeV] (default 10,1e5)")
     sp.add_argument("--coupling-range",
                     help="light models: LO,HI of the log-uniform coupling prior (default 1e-7,1e-2)")
-    sp.add_argument("--sin2w", type=real(gt=0, lt=1), help="sin^2 theta_W (default: the model's SM coupling set)")
+    add_sin2w(sp)
     sp.add_argument("--out", help="folder for the samples (NPZ), the JSON summary and the plot")
     sp.set_defaults(func=cmd_posterior)
 
@@ -98,14 +100,16 @@ def _coupling_range(text: str) -> tuple[float, float]:
 
 def _limit_warnings(masses, lim, g_range) -> list[str]:
     """Why a mass has no limit (null), an uncertain one, or only a bound at the edge of the coupling range."""
+    from ..inference.limits import STATUS_MEANING
+
     out = []
     for m, g, status in zip(masses, lim["coupling"], lim["status"]):
         if status == "not-reached":
-            out.append(f"coupling at m = {m:g} MeV is null: Delta chi^2 stays below the level up to the top of "
-                       f"--coupling-range ({g_range[1]:g}); no sensitivity in range")
+            out.append(f"coupling at m = {m:g} MeV is null: {STATUS_MEANING[status]} (up to the top of "
+                       f"--coupling-range, {g_range[1]:g}); no sensitivity in range")
         elif status == "undecided":
             out.append(f"coupling at m = {m:g} MeV " + ("is null" if not math.isfinite(g) else "is uncertain")
-                       + ": the nuisance profiling did not converge where the crossing was searched")
+                       + f": {STATUS_MEANING[status]}")
     excluded = [float(m) for m, st in zip(masses, lim["status"]) if st == "excluded-at-start"]
     if excluded:
         out.append(f"already excluded at the lowest coupling {g_range[0]:g} for masses {excluded} (the limit "

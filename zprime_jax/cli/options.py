@@ -33,7 +33,8 @@ class UsageError(InputError):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with two changes: errors raise :class:`UsageError`, and negative numbers are values.
+    """argparse with four changes: errors raise :class:`UsageError`; negative numbers are values; a
+    single-valued option given twice is an error; options are never abbreviated.
 
     argparse reads ``--coupling -1e-3`` or ``--mass-range-mev -1,10`` as a
     second option and fails with "expected one argument"; here anything that
@@ -126,6 +127,22 @@ def whole(*, ge: int, le: int):
     return parse
 
 
+def add_sin2w(sp, help_text: str = "sin^2 theta_W (default: the model's SM coupling set)") -> None:
+    """``--sin2w``: sin^2 theta_W in (0, 1)."""
+    sp.add_argument("--sin2w", type=real(gt=0, lt=1), help=help_text)
+
+
+def add_mixing_angle(sp) -> None:
+    """``--beta`` [rad, in [0, pi]] and ``--cos-beta`` [in [-1, 1]] of the generic E6 model (:func:`cos_beta_of`)."""
+    sp.add_argument("--beta", type=real(ge=0, le=math.pi), help="E6 mixing angle beta [rad] in [0, pi] (--model e6)")
+    sp.add_argument("--cos-beta", type=real(ge=-1, le=1), help="cos beta of --model e6, in [-1, 1]")
+
+
+def add_pressure(sp, help_text: str = "gas pressure of gas-TPC experiments [Torr]") -> None:
+    """``--pressure-torr`` > 0 (gas-TPC experiments only: :func:`check_pressure_used`)."""
+    sp.add_argument("--pressure-torr", type=real(gt=0), help=help_text)
+
+
 def add_common(sp) -> None:
     """The options every command takes: ``--json`` and ``--quiet``."""
     sp.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -198,11 +215,6 @@ def heavy_mass_range(text: str | None, option: str = "--mass-range-gev") -> tupl
         raise UsageError(f"{option}: LO must be >= {MIN_CONTACT_MASS_GEV:g} GeV (the heavy models are the "
                          f"contact limit M_Z' >> |q|), got {lo:g}")
     return lo, hi
-
-
-def given(value, default):
-    """``value`` where the option was given (even as an empty string, which its parser rejects), else ``default``."""
-    return default if value is None else value
 
 
 def reject(args, options: tuple[str, ...], reason: str) -> None:

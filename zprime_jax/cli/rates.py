@@ -5,6 +5,9 @@ from __future__ import annotations
 from ..io import write_json
 from .options import (
     add_common,
+    add_mixing_angle,
+    add_pressure,
+    add_sin2w,
     check_lr_reading_used,
     check_pressure_used,
     load,
@@ -18,8 +21,6 @@ from .options import (
 
 def add_model_options(sp) -> None:
     """``--sin2w`` and the options of the light (``--mass-mev``, ``--coupling``) and heavy Z' parameters."""
-    import math
-
     from ..physics.heavy_models import MIN_CONTACT_MASS_GEV
     from ..physics.models import MAX_LIGHT_MASS_MEV, MAX_PERTURBATIVE_COUPLING
 
@@ -29,9 +30,8 @@ def add_model_options(sp) -> None:
                     help=f"light Z' coupling g, in [0, sqrt(4 pi) = {MAX_PERTURBATIVE_COUPLING:.3f}]")
     sp.add_argument("--mass-gev", type=real(ge=MIN_CONTACT_MASS_GEV),
                     help=f"heavy Z' mass [GeV] (lr, e6-*), >= {MIN_CONTACT_MASS_GEV:g} (contact limit)")
-    sp.add_argument("--beta", type=real(ge=0, le=math.pi), help="E6 mixing angle beta [rad] in [0, pi] (--model e6)")
-    sp.add_argument("--cos-beta", type=real(ge=-1, le=1), help="cos beta of --model e6, in [-1, 1]")
-    sp.add_argument("--sin2w", type=real(gt=0, lt=1), help="sin^2 theta_W (default: the model's SM coupling set)")
+    add_mixing_angle(sp)
+    add_sin2w(sp)
 
 
 def register(subparsers) -> None:
@@ -48,7 +48,7 @@ def register(subparsers) -> None:
     add_model_options(sp)
     sp.add_argument("--lr-electron-reading", choices=["as-printed", "nc-only"],
                     help="eq. 10 for nu-e with --model lr (default as-printed; docs/conventions.md)")
-    sp.add_argument("--pressure-torr", type=real(gt=0), help="gas pressure of a gas-TPC experiment [Torr]")
+    add_pressure(sp, "gas pressure of a gas-TPC experiment [Torr]")
     sp.add_argument("--out", help="folder for a spectrum plot and JSON")
     sp.set_defaults(func=cmd_rates)
 

@@ -94,6 +94,15 @@ def crossing_one(fixed, analysis, level, t_start, t_end, model, n_coarse, bisect
     return crossing, at_start, coarse_ok & jnp.where(found & ~at_start, bis_ok, True), values, shift
 
 
+# What each Crossings.status means: the reason given beside a limit that is missing or uncertain
+STATUS_MEANING = {
+    "limit": "the level is crossed inside the scanned range",
+    "excluded-at-start": "already above the level at the SM end of the scan",
+    "not-reached": "the Delta chi^2 level is not crossed inside the scanned range",
+    "undecided": "the nuisance profiling did not converge where the crossing was searched",
+}
+
+
 @dataclass(frozen=True)
 class Crossings:
     """First crossings at every fixed value (arrays over the fixed values).

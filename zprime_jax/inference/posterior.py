@@ -251,6 +251,8 @@ def credible_mass_limits(cos_beta, log_m, edges_cos_beta, cred: float = 0.9,
 
 def _null_warnings(limits: dict, freq: dict | None, fit: dict | None, heavy: bool) -> list[str]:
     """Why a credible or frequentist limit or the best-fit mass is missing (NaN or None: null in JSON)."""
+    from .limits import STATUS_MEANING
+
     out = []
     key, axis, unit = ("mass_lower_gev", "cos_beta", "") if heavy else ("coupling_upper", "mass", " MeV")
     lo, hi = limits[f"{axis}_lo" if heavy else "mass_lo_mev"], limits[f"{axis}_hi" if heavy else "mass_hi_mev"]
@@ -263,9 +265,7 @@ def _null_warnings(limits: dict, freq: dict | None, fit: dict | None, heavy: boo
         fkey = "mass_limit_gev" if heavy else "coupling"
         for i, (x, status) in enumerate(zip(freq[fkey], freq["status"])):
             if not np.isfinite(x):
-                why = ("the nuisance profiling did not converge where the crossing was searched"
-                       if status == "undecided" else "the Delta chi^2 level is not crossed inside the prior range")
-                out.append(f"frequentist.{fkey}[{i}] is null ({status}): {why}")
+                out.append(f"frequentist.{fkey}[{i}] is null ({status}): {STATUS_MEANING[status]} (the prior range)")
     if fit is not None and fit.get("at_sm"):
         out.append(f"best_fit.{'mass_gev' if heavy else 'mass_mev'} is null: the best fit is the SM "
                    f"({'M -> infinity' if heavy else 'g = 0'}), where the mass is not defined")
