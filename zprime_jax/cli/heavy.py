@@ -25,7 +25,6 @@ from .options import (
 )
 
 DEFAULT_PLANE_GRID = "201,201"
-PROJECTION_FORMS = ("projection", "projection-alt")     # the forms with sigma_stat, sigma_sys (eq. 22)
 MAX_LUMINOSITY_RATIO = 1e6      # F'/F: beyond a million times the exposure the statistics are not the paper's
 MAX_SIGMA = 100.0               # sigma_stat, sigma_sys of eq. 22: 10^4 % is no measurement
 
@@ -88,6 +87,7 @@ def _heavy_setup(args, before_kernels=None):
     """
     from ..inference import heavy
     from ..kernels.rates import build_kernel
+    from ..likelihood.measurement import PROJECTION_FORMS, chosen_form
     from ..physics.models import HEAVY_MODELS
 
     model = model_of(args)
@@ -106,7 +106,7 @@ def _heavy_setup(args, before_kernels=None):
     if not cevns:
         reject(args, ("chi2", "sigma_stat", "sigma_sys"),
                f"to nu-e experiments ({', '.join(names)} use eq. 23 only): it sets the CEvNS chi^2 (eqs. 21-22)")
-    forms = {n: (args.chi2 or s.statistics.chi2) if n in cevns else s.statistics.chi2 for n, s in specs.items()}
+    forms = {n: chosen_form(s.statistics, args.chi2 if n in cevns else None) for n, s in specs.items()}
     if not any(f in PROJECTION_FORMS for f in forms.values()):
         reject(args, ("sigma_stat", "sigma_sys"), f"to {', '.join(f'{n} ({f})' for n, f in forms.items())}: "
                "sigma_stat and sigma_sys are the uncertainties of eq. 22 (--chi2 projection)")
@@ -128,6 +128,8 @@ def _heavy_setup(args, before_kernels=None):
 
 def _form_warnings(args, ms) -> list[str]:
     """``--chi2`` and ``--sigma-*`` apply to some experiments only: say which keep their own form."""
+    from ..likelihood.measurement import PROJECTION_FORMS
+
     out = []
     if args.chi2 is not None:
         kept = [f"{n} ({m.likelihood.form})" for n, m in ms.items() if m.likelihood.form != args.chi2]
@@ -198,6 +200,7 @@ def cmd_mass_limit(args):
 
 def cmd_limit_scan(args):
     from ..inference import heavy
+    from ..likelihood.measurement import PROJECTION_FORMS
 
     if args.parameter == "uncertainty":
         reject(args, ("sigma_stat", "sigma_sys"), "with --parameter uncertainty (the scan sets sigma_stat = "

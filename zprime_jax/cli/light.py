@@ -124,6 +124,7 @@ def cmd_sensitivity(args):
     from ..inference.fit import best_fit, reference_to_best_fit
     from ..kernels.rates import build_kernel
     from ..likelihood import Analysis, measurement
+    from ..likelihood.measurement import declares_measurement
     from ..physics.models import LIGHT_MODELS
 
     model = model_of(args)
@@ -151,7 +152,7 @@ def cmd_sensitivity(args):
                          "Z' models (use 'mass-limit', 'limit-scan' or 'e6-plane'); 'sensitivity' scans light "
                          "mediators in CEvNS")
     # observed data: --data, or a spec's own measurement (COHERENT 2017, eq. 21)
-    observed = bool(args.data) or any(s.statistics.chi2 == "coherent-2017" for s in specs.values())
+    observed = bool(args.data) or any(declares_measurement(s.statistics) for s in specs.values())
     want_grid = args.method == "grid" and (args.grid is not None or args.out is not None)
     if m_range is not None and not (want_grid or args.method == "trace" or observed):
         raise UsageError("--mass-range-mev: applies only to a grid (--grid or --out), --method trace or a best "

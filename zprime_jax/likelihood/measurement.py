@@ -36,6 +36,15 @@ def _named(names, experiment: str) -> tuple[str, ...]:
     return tuple(f"{n}[{experiment}]" for n in names)
 
 
+# the total-count forms with the projection uncertainties sigma_stat, sigma_sys (heavy-Z' paper eq. 22)
+PROJECTION_FORMS = ("projection", "projection-alt")
+
+
+def chosen_form(statistics, form: str | None = None) -> str:
+    """The chi^2 form an experiment gets: ``form`` where given (``likelihood_for``'s override), else its spec's."""
+    return form or statistics.chi2
+
+
 def likelihood_for(kernel, *, form: str | None = None, sigma_stat: float | None = None,
                    sigma_sys: float | None = None, luminosity_ratio: float = 1.0):
     """The likelihood form of an experiment, from its spec's ``[statistics]`` (the one place that reads it).
@@ -53,7 +62,7 @@ def likelihood_for(kernel, *, form: str | None = None, sigma_stat: float | None 
     if st is None:
         raise InputError(f"experiment: kernel {kernel.name!r} carries no [statistics] table")
     name = kernel.name or "experiment"
-    chosen = form or st.chi2
+    chosen = chosen_form(st, form)
     if not (luminosity_ratio > 0 and np.isfinite(luminosity_ratio)):
         raise InputError(f"luminosity_ratio: must be finite and > 0, got {luminosity_ratio}")
     lum = jnp.asarray(float(luminosity_ratio))
@@ -79,8 +88,8 @@ def likelihood_for(kernel, *, form: str | None = None, sigma_stat: float | None 
             raise InputError(f"sigma_stat: {name} uses eq. 21 with the published uncertainties")
         return Coherent2017(jnp.asarray(st.b_0n), jnp.asarray(st.b_ss), jnp.asarray(st.sigma_a1),
                             jnp.asarray(st.sigma_a2), lum, names=_named(("signal_norm", "neutron_norm"), name))
-    if chosen in ("projection", "projection-alt"):
-        own = st.chi2 in ("projection", "projection-alt")
+    if chosen in PROJECTION_FORMS:
+        own = st.chi2 in PROJECTION_FORMS
         stat = sigma_stat if sigma_stat is not None else (st.sigma_stat if own else PROJECTION_DEFAULTS["sigma_stat"])
         sys_ = sigma_sys if sigma_sys is not None else (st.sigma_sys if own else PROJECTION_DEFAULTS["sigma_sys"])
         for key, value in (("sigma_stat", stat), ("sigma_sys", sys_)):
@@ -92,10 +101,15 @@ def likelihood_for(kernel, *, form: str | None = None, sigma_stat: float | None 
                      "pulls-poisson, gaussian-sm")
 
 
+def declares_measurement(statistics) -> bool:
+    """Whether a spec's ``[statistics]`` carries its own measured data (COHERENT 2017: eq. 21's N_meas)."""
+    return statistics is not None and statistics.chi2 == "coherent-2017"
+
+
 def declared_data(kernel):
     """The measurement a spec declares in its ``[statistics]`` (COHERENT 2017: N_meas as one bin), or None."""
     st = kernel.statistics
-    if st is not None and st.chi2 == "coherent-2017":
+    if declares_measurement(st):
         return jnp.asarray([float(st.n_meas)])
     return None
 
