@@ -13,11 +13,11 @@ import sys
 from .. import config
 from ..errors import ZPrimeError
 from ..io import dumps_json, strict_result
-from . import drift, heavy, light, rates, reproduce
+from . import drift, fit, heavy, light, rates, reproduce
 from .options import Parser, input_files, output_folder
 
 # the command groups, in the order ``zprime-jax --help`` lists their commands
-GROUPS = (rates, light, heavy, reproduce, drift)
+GROUPS = (rates, light, heavy, fit, reproduce, drift)
 DEBUG_ENV = "ZPRIME_JAX_DEBUG"      # set: internal errors show their traceback
 
 

@@ -81,6 +81,7 @@ def cmd_rates(args):
     # the SM reference in the model's own coupling set (radiative for lr/e6, eqs. 3 and 7)
     sm_model = dataclasses.replace(MODELS["sm"], sm=model.sm) if hasattr(model, "sm") else MODELS["sm"]
     sm = np.asarray(expected_counts(None, kernel, sm_model))
+    sm = sm[0] if sm.ndim == 2 else sm                       # a kernel with shape variants: the nominal row
     signal = per.sum(axis=(0, 1))
     out = {
         "experiment": kernel.name,
@@ -94,6 +95,8 @@ def cmd_rates(args):
         "by_flavour": {f: float(per[i].sum()) for i, f in enumerate(kernel.flavours)},
     }
     # keys that apply only to some inputs are present only there (no null without a reason)
+    if getattr(kernel, "axes", ()):   # energy x [F90 x] time cells (flattened, energy slowest); edges_kev in keVee
+        out["bins"]["axes"] = [{"name": n, "unit": u, "edges": list(e)} for n, u, e in kernel.axes]
     if spec.detector.kind == "gas-tpc":
         out["pressure_torr"] = spec.detector.pressure_torr
     if params is not None:
@@ -104,8 +107,11 @@ def cmd_rates(args):
         from ..plotting import spectrum_figure
 
         folder = out_dir(args.out)
-        out["plot"] = str(spectrum_figure(folder / f"rates_{kernel.name}.png", kernel.name,
-                                          kernel.edges_kev, signal, kernel.background, sm))
+        n_e = len(kernel.edges_kev) - 1                 # project energy x time cells onto the energy axis
+        out["plot"] = str(spectrum_figure(folder / f"rates_{kernel.name}.png", kernel.name, kernel.edges_kev,
+                                          signal.reshape(n_e, -1).sum(1),
+                                          np.asarray(kernel.background).reshape(n_e, -1).sum(1),
+                                          sm.reshape(n_e, -1).sum(1)))
         write_json(folder / f"rates_{kernel.name}.json", out)
     if not args.json:
         print(f"{kernel.name}: expected signal {out['total']:.2f} (SM {out['sm_total']:.2f}), "

@@ -80,6 +80,17 @@ class RateKernel:
     and ``statistics`` (the spec's ``[statistics]`` table, from which
     :func:`zprime_jax.likelihood.likelihood_for` builds the experiment's
     likelihood form; nothing else reads it).
+
+    A scintillator at a pulsed source (:mod:`.pulsed`) has bins that are the
+    cells of an energy x [F90 x] time grid (``axes``: (name, unit, edges) per
+    axis; B = Be x Bj cells, energy slowest); ``response`` is then (T, Be, K)
+    and it also carries
+      fractions         (F, Be, Bj)      fraction of flavour f's events in cell j of energy bin e
+      variant_response  (2V, T, Be, K)   the response at +1 and -1 sigma of each shape systematic
+      variant_fractions (2V, F, Be, Bj)  the fractions likewise (``variant_names``: the V systematics)
+      templates         :class:`pulsed.Templates`, the background templates
+      observed          (B,)             the data the spec ships (None without)
+    and ``edges_kev`` holds the reconstructed-energy edges in keVee.
     """
 
     e_r_mev: jax.Array
@@ -96,17 +107,30 @@ class RateKernel:
     flavours: tuple[str, ...] = ()
     flavour_index: tuple[int, ...] = ()
     statistics: StatisticsSpec | None = None
+    fractions: jax.Array | None = None
+    variant_response: jax.Array | None = None
+    variant_fractions: jax.Array | None = None
+    templates: object = None
+    observed: jax.Array | None = None
+    axes: tuple = ()
+    variant_names: tuple[str, ...] = ()
 
     @property
     def n_bins(self) -> int:
         return self.background.shape[0]
 
+    @property
+    def n_variants(self) -> int:
+        """Number of signal shape systematics V (the signal is then (1 + 2V, B))."""
+        return len(self.variant_names)
+
 
 jax.tree_util.register_dataclass(
     RateKernel,
     data_fields=["e_r_mev", "q_mev", "form_factor", "Z", "N", "weight", "response",
-                 "background", "edges_kev"],
-    meta_fields=["name", "targets", "flavours", "flavour_index", "statistics"],
+                 "background", "edges_kev", "fractions", "variant_response", "variant_fractions",
+                 "templates", "observed"],
+    meta_fields=["name", "targets", "flavours", "flavour_index", "statistics", "axes", "variant_names"],
 )
 
 
@@ -159,6 +183,10 @@ def build_kernel(spec: ExperimentSpec | str, nodes_per_segment: int = NODES_PER_
         from ..kernels.electron import build_electron_kernel
 
         kernel = build_electron_kernel(spec)
+    elif spec.detector.kind == "scintillator":
+        from ..kernels.pulsed import build_scintillator_kernel
+
+        kernel = build_scintillator_kernel(spec, nodes_per_segment)
     else:
         kernel = _build_rate_kernel(spec, nodes_per_segment)
     _check_finite(kernel)
@@ -302,10 +330,29 @@ def expected_counts(params, kernel: RateKernel, model, breakdown: bool = False):
 
         return electron.expected_counts(params, kernel, model, breakdown)
     q2 = coherent_charge_squared(params, kernel, model)
+    if kernel.fractions is not None:                # energy x time (x F90) cells, shape variants
+        if breakdown:
+            per = jnp.einsum("tek,ftk->fte", kernel.response, kernel.weight * q2)
+            return (per[..., None] * kernel.fractions[:, None]).reshape(*per.shape[:2], -1)
+        return _cells(kernel, kernel.weight * q2)
     if breakdown:
         return jnp.einsum("tbk,ftk->ftb", kernel.response, kernel.weight * q2)
     per_node = jnp.sum(kernel.weight * q2, axis=0)                 # (T, K)
     return jnp.einsum("tbk,tk->b", kernel.response, per_node)
+
+
+def _cells(kernel: RateKernel, wq):
+    """Counts per cell of a pulsed-source kernel from weight x Q^2 ``wq`` (..., F, T, K): (..., B), or
+    (..., 1 + 2V, B) with the shape variants (nominal first, then +1 and -1 sigma of each systematic)."""
+    per_flavour = jnp.einsum("tek,...ftk->...fe", kernel.response, wq)
+    nominal = jnp.einsum("fej,...fe->...ej", kernel.fractions, per_flavour)
+    nominal = nominal.reshape(*nominal.shape[:-2], -1)
+    if kernel.variant_response is None:
+        return nominal
+    per_variant = jnp.einsum("vtek,...ftk->...vfe", kernel.variant_response, wq)
+    variants = jnp.einsum("vfej,...vfe->...vej", kernel.variant_fractions, per_variant)
+    variants = variants.reshape(*variants.shape[:-2], -1)
+    return jnp.concatenate([nominal[..., None, :], variants], axis=-2)
 
 
 def model_family(model) -> str:
@@ -358,5 +405,7 @@ def counts_polynomial(kernel, model, fixed):
     a = coherent_charge(params_at(model, fixed, 0.0), kernel, model)
     c = coherent_charge(params_at(model, fixed, 1.0), kernel, model) - a
     stacked = jnp.stack([a * a, 2.0 * a * c, c * c])                     # (3, F, T, K)
+    if kernel.fractions is not None:
+        return _cells(kernel, kernel.weight[None] * stacked)             # (3, B) or (3, 1 + 2V, B)
     per_node = jnp.sum(kernel.weight[None] * stacked, axis=1)            # (3, T, K)
     return jnp.einsum("tbk,ptk->pb", kernel.response, per_node)

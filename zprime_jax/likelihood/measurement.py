@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import InputError
 from .gaussian import GaussianSM
 from .poisson import PoissonPulls
+from .templates import TemplatePoisson
 from .totals import Coherent2017, Projection
 
 # Defaults below eq. 22 of the heavy-Z' paper.
@@ -72,6 +73,14 @@ def likelihood_for(kernel, *, form: str | None = None, sigma_stat: float | None 
         if sigma_stat is not None or sigma_sys is not None:
             raise InputError(f"sigma_stat: {name} uses eq. 23 (delta N = sqrt(N)), which has no such uncertainties")
         return GaussianSM(lum)
+    if st.chi2 == "templates-poisson" or chosen == "templates-poisson":
+        if chosen != st.chi2:
+            raise InputError(f"chi2: {name} is a binned measurement with templates ('{st.chi2}'), not {chosen!r}")
+        if sigma_stat is not None or sigma_sys is not None:
+            raise InputError(f"sigma_stat: {name} uses its templates' nuisances, not the projection uncertainties")
+        if luminosity_ratio != 1.0:
+            raise InputError(f"luminosity_ratio: does not apply to {name} (templates-poisson)")
+        return templates_form(kernel)
     if chosen == "pulls-poisson":
         if sigma_stat is not None or sigma_sys is not None:
             raise InputError(f"sigma_stat: {name} uses eq. 4.1 (pulls sigma_signal, sigma_background), "
@@ -101,6 +110,25 @@ def likelihood_for(kernel, *, form: str | None = None, sigma_stat: float | None 
                      "pulls-poisson, gaussian-sm")
 
 
+def templates_form(kernel) -> TemplatePoisson:
+    """The :class:`TemplatePoisson` form of a scintillator kernel: its templates, its shape variants and
+    the spec's priors; the source normalisation (``statistics.source_name``) is shared by name."""
+    st, name, tpl = kernel.statistics, kernel.name, kernel.templates
+    names = [f"signal_norm[{name}]"]
+    sigma = [float(st.sigma_signal)]
+    if st.source_name is not None:
+        names.append(f"source_norm[{st.source_name}]")
+        sigma.append(float(st.sigma_source))
+    n_signal_norms = len(names)
+    names += [f"{t}_norm[{name}]" for t in tpl.names]
+    names += [f"{v}[{name}]" for v in kernel.variant_names]
+    names += [f"{v}[{name}]" for v in tpl.shape_names]
+    sig = jnp.concatenate([jnp.asarray(sigma), jnp.asarray(tpl.sigma, dtype=float),
+                           jnp.ones(len(kernel.variant_names) + len(tpl.shape_names))])
+    return TemplatePoisson(tpl.nominal, tpl.plus, tpl.minus, sig, names=tuple(names),
+                           n_signal_norms=n_signal_norms, shape_of=tpl.shape_of)
+
+
 def declares_measurement(statistics) -> bool:
     """Whether a spec's ``[statistics]`` carries its own measured data (COHERENT 2017: eq. 21's N_meas)."""
     return statistics is not None and statistics.chi2 == "coherent-2017"
@@ -111,7 +139,7 @@ def declared_data(kernel):
     st = kernel.statistics
     if declares_measurement(st):
         return jnp.asarray([float(st.n_meas)])
-    return None
+    return getattr(kernel, "observed", None)
 
 
 @jax.tree_util.register_dataclass

@@ -22,14 +22,21 @@ from .validate import (
     _check_source,
     _check_standard_detector,
     _check_table,
+    _parse_data,
+    _parse_scintillator,
     _parse_standard_detector,
     _parse_statistics,
+    _parse_templates,
 )
 
 
-def parse_spec(data: dict, origin: str = "<spec>") -> ExperimentSpec:
-    """Validate a parsed TOML document and build an :class:`ExperimentSpec`."""
-    top = {"name", "description", "reference", "source", "detector", "statistics"}
+def parse_spec(data: dict, origin: str = "<spec>", base: Path | None = None) -> ExperimentSpec:
+    """Validate a parsed TOML document and build an :class:`ExperimentSpec`.
+
+    ``base``: the folder that relative data-file paths of the spec (efficiency tables, templates,
+    data) are taken from: the spec file's own; None for the current directory.
+    """
+    top = {"name", "description", "reference", "source", "detector", "statistics", "templates", "data"}
     for key in data:
         if key not in top:
             raise SpecError(f"{key}: unknown top-level key in {origin}; allowed: {sorted(top)}")
@@ -58,6 +65,8 @@ def parse_spec(data: dict, origin: str = "<spec>") -> ExperimentSpec:
     if det_kind == "standard":
         det = _parse_standard_detector(det_table)
         _check_standard_detector(det)
+    elif det_kind == "scintillator":
+        det = _parse_scintillator(det_table, base)
     else:
         det = det_cls(**_check_table(det_table, det_cls, "detector", skip=("kind",)))
     if det_kind == "gas-tpc":
@@ -77,11 +86,24 @@ def parse_spec(data: dict, origin: str = "<spec>") -> ExperimentSpec:
     if electron_form != (det_kind == "electron-scattering"):
         raise SpecError(f"statistics.chi2: {stats.chi2!r} does not apply to detector.kind = {det_kind!r} "
                         "('gaussian-sm', eq. 23, is the chi^2 of electron-scattering detectors, and only it)")
+    template_form = stats.chi2 == "templates-poisson"
+    if template_form != (det_kind == "scintillator"):
+        raise SpecError(f"statistics.chi2: {stats.chi2!r} does not apply to detector.kind = {det_kind!r} "
+                        "('templates-poisson' is the chi^2 of scintillator detectors, and only it)")
+    if ("templates" in data or "data" in data) and det_kind != "scintillator":
+        key = "templates" if "templates" in data else "data"
+        raise SpecError(f"{key}: background templates and shipped data belong to detector.kind = 'scintillator'")
+    if det_kind == "scintillator":
+        if source.kind != "pion-dar" or source.pulse_mean_ns is None or source.pulse_sigma_ns is None:
+            raise SpecError("source.pulse_mean_ns: a scintillator detector has a time axis and needs a pion-dar "
+                            "source with source.pulse_mean_ns and source.pulse_sigma_ns")
     for key in ("name", "description", "reference"):
         if key in data and not isinstance(data[key], str):
             raise SpecError(f"{key}: must be a string")
+    templates = _parse_templates(data.get("templates", []), base)
+    observed = _parse_data(data["data"], base) if "data" in data else None
     return ExperimentSpec(data["name"], data["description"], source, det, stats,
-                          data.get("reference", ""))
+                          data.get("reference", ""), templates, observed)
 
 
 def _preset_files() -> dict[str, Path]:
@@ -134,7 +156,7 @@ def load_experiment(name_or_path: str, **detector_overrides) -> ExperimentSpec:
     if detector_overrides:
         data.setdefault("detector", {}).update(detector_overrides)
     try:
-        return parse_spec(data, origin=str(path))
+        return parse_spec(data, origin=str(path), base=path.parent)
     except SpecError as err:
         if name_or_path in _preset_files():        # a shipped preset: its name says which
             raise

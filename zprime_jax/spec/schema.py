@@ -21,6 +21,8 @@ class PionDARSource:
     ``detector.exposure_years`` years) and ``protons_on_target`` (the whole
     exposure, e.g. COHERENT CsI's 1.76e23). ``live_days`` (only with
     ``protons_on_target``) is the live time, used for a per-day background.
+    ``pulse_mean_ns``, ``pulse_sigma_ns``: the Gaussian proton pulse (time axis
+    of a ``scintillator`` detector; :mod:`zprime_jax.physics.timing`).
     """
 
     nu_per_proton_per_flavour: float
@@ -28,6 +30,8 @@ class PionDARSource:
     protons_per_year: float | None = None
     protons_on_target: float | None = None
     live_days: float | None = None
+    pulse_mean_ns: float | None = None
+    pulse_sigma_ns: float | None = None
     kind: str = "pion-dar"
 
 
@@ -213,6 +217,158 @@ class DetectorSpec:
                              self.isotopes, self.acceptance),)
 
 
+@dataclass(frozen=True)
+class QuenchingSpec:
+    """Electron-equivalent energy of a nuclear recoil, E_ee(E_nr).
+
+    ``kind``: "polynomial" (E_ee[MeV] = sum_i coefficients[i] E_nr[MeV]^(i+1), no constant term:
+    the CsI[Na] release's quartic), "linear" (QF = a + b_per_kevnr T[keVnr], E_ee = QF T: the LAr
+    release) or "constant" (QF = a).
+    """
+
+    kind: str
+    coefficients: list | None = None
+    a: float | None = None
+    b_per_kevnr: float | None = None
+
+
+@dataclass(frozen=True)
+class ResolutionSpec:
+    """Distribution of the reconstructed energy at a given E_ee.
+
+    ``kind``: "gamma" (photoelectrons: mean light_yield x E_ee, shape k = 1 + shape_per_kevee x E_ee[keVee],
+    the CsI[Na] model of COHERENT 2021) or "gaussian-sqrt" (keVee: sigma/E = a_sqrt_kevee / sqrt(E[keVee]),
+    the LAr release's energyResolution).
+    """
+
+    kind: str
+    shape_per_kevee: float | None = None
+    a_sqrt_kevee: float | None = None
+
+
+@dataclass(frozen=True)
+class EfficiencySpec:
+    """Detection efficiency as a function of the reconstructed energy x (PE or keVee).
+
+    ``kind``: "sigmoid" (a/(1 + exp(-b (x - c))) + d from ``coefficients`` = [a, b, c, d], set to 0 where
+    negative: the CsI release), "table" (columns ``x_column`` and ``efficiency_column`` of the text file
+    ``path``, linear interpolation, constant beyond the ends: the LAr release) or "flat" (``value``).
+    ``path``: "release:NAME/FILE" for a shipped release file, else relative to the spec file.
+    """
+
+    kind: str
+    coefficients: list | None = None
+    path: str | None = None
+    x_column: float = 0.0
+    efficiency_column: float = 1.0
+    value: float = 1.0
+
+
+@dataclass(frozen=True)
+class TimeEfficiencySpec:
+    """Efficiency as a function of the reconstructed arrival time: 1 up to ``onset_us``, then
+    exp(-slope_per_us (t - onset_us)) (kind "flat-exponential": the CsI[Na] 2021 analysis)."""
+
+    kind: str
+    onset_us: float
+    slope_per_us: float
+
+
+@dataclass(frozen=True)
+class SignalVariant:
+    """A shape systematic of the signal: the response with one setting at +1 sigma and at -1 sigma.
+
+    ``name``: the nuisance (Gaussian, nominal 0, width 1; qualified by the experiment). Exactly one
+    setting, given as ``*_plus`` and ``*_minus``: the quenching model, the efficiency, the pulse mean
+    [ns] or the F90 PDF file.
+    """
+
+    name: str
+    quenching_plus: QuenchingSpec | None = None
+    quenching_minus: QuenchingSpec | None = None
+    efficiency_plus: EfficiencySpec | None = None
+    efficiency_minus: EfficiencySpec | None = None
+    pulse_mean_ns_plus: float | None = None
+    pulse_mean_ns_minus: float | None = None
+    f90_pdf_plus: str | None = None
+    f90_pdf_minus: str | None = None
+
+
+@dataclass(frozen=True)
+class ScintillatorDetectorSpec:
+    """A scintillation detector at a pulsed source, binned in reconstructed energy x arrival time (x F90).
+
+    The response (issue 15): nuclear recoil E_nr -> E_ee by ``quenching`` -> reconstructed energy
+    (``reconstructed`` "pe": photoelectrons with ``light_yield_pe_per_kevee``; "kevee") by
+    ``resolution`` -> ``efficiency`` of the reconstructed energy, integrated over each bin of
+    ``energy_edges``; arrival time from the source's proton pulse and the pi/mu lifetimes, binned in
+    ``time_edges_us`` with the optional ``time_efficiency``; optionally a third axis, F90 (pulse-shape
+    discrimination) in ``f90_edges``, whose distribution in each energy bin is read from the 3-D
+    CEvNS PDF ``f90_pdf`` (the LAr release's). True recoils from ``recoil_min_kev`` to the kinematic
+    end point. ``variants``: the signal's shape systematics (``[[detector.variants]]``).
+    """
+
+    material: str
+    mass_kg: float
+    reconstructed: str
+    energy_edges: list
+    time_edges_us: list
+    recoil_min_kev: float
+    quenching: QuenchingSpec
+    resolution: ResolutionSpec
+    efficiency: EfficiencySpec
+    light_yield_pe_per_kevee: float | None = None
+    time_efficiency: TimeEfficiencySpec | None = None
+    f90_edges: list | None = None
+    f90_pdf: str | None = None
+    variants: tuple = ()
+    isotopes: str = "paper"
+    form_factor: str = "helm"
+    exposure_years: float | None = None
+    kind: str = "scintillator"
+
+
+@dataclass(frozen=True)
+class TemplateVariant:
+    """A shape systematic of a background template: its ``plus`` and (optional) ``minus`` 1-sigma
+    templates (files like the template's ``pdf``); without ``minus`` the variant is mirrored,
+    nominal - (plus - nominal). ``name``: the nuisance (nominal 0, width 1)."""
+
+    name: str
+    plus: str
+    minus: str | None = None
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """A background of a binned analysis (``[[templates]]``), with its normalisation nuisance.
+
+    One source of the shape and normalisation: ``events`` (an event list, energy and time columns,
+    binned like the data: the CsI steady state from the anti-coincidence sample), ``pdf`` (a 3-D
+    table on the analysis grid, expected counts: the LAr release's) or ``energy_pdf`` with
+    ``time_pdf`` (1-D tables of bin centre and value: the energy PDF gives the shape, the time PDF the
+    counts in all energies; times the detector's time efficiency: the CsI neutron backgrounds).
+    ``sigma``: fractional uncertainty of the normalisation (Gaussian prior).
+    """
+
+    name: str
+    sigma: float
+    events: str | None = None
+    pdf: str | None = None
+    energy_pdf: str | None = None
+    time_pdf: str | None = None
+    variants: tuple = ()
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Observed data shipped with a spec: ``events`` (an event list binned like the analysis) or
+    ``counts`` (a 3-D table of counts on the analysis grid)."""
+
+    events: str | None = None
+    counts: str | None = None
+
+
 # chi^2 forms (implemented in stats.py) and the statistics keys each one takes.
 #   pulls-poisson: light-mediator paper eq. 4.1 (Poisson with signal/background pulls)
 #   coherent-2017: heavy-Z' paper eq. 21 (COHERENT CsI: N_meas, B_0n, B_ss, sigma_a1, sigma_a2)
@@ -220,7 +376,10 @@ class DetectorSpec:
 #                  denominator (1 + sigma_stat) N_SM as printed (paper-notes 2)
 #   projection-alt: eq. 22 with the alternative denominator sigma_stat^2 N_SM^2 + N_SM
 #   gaussian-sm:   heavy-Z' paper eq. 23 (binned, N_SM as data, delta N = sqrt(N_SM); nu-e)
+#   templates-poisson: binned Poisson with background templates, normalisation and shape nuisances
+#                  (scintillator detectors: sigma_signal, sigma_source and the [[templates]] priors)
 CHI2_FORMS = {
+    "templates-poisson": ("sigma_signal", "sigma_source", "source_name"),
     "gaussian-sm": (),
     "pulls-poisson": ("sigma_signal", "sigma_background"),
     "coherent-2017": ("n_meas", "b_0n", "b_ss", "sigma_a1", "sigma_a2"),
@@ -254,11 +413,14 @@ class StatisticsSpec:
     sigma_a2: float | None = None
     sigma_stat: float | None = None
     sigma_sys: float | None = None
+    sigma_source: float | None = None
+    source_name: str | None = None
 
     @property
     def chi2_params(self) -> tuple[tuple[str, float], ...]:
         """(name, value) pairs of the chosen form's numbers, in :data:`CHI2_FORMS` order."""
-        return tuple((k, float(getattr(self, k))) for k in CHI2_FORMS[self.chi2])
+        return tuple((k, getattr(self, k) if k == "source_name" else float(getattr(self, k)))
+                     for k in CHI2_FORMS[self.chi2])
 
 
 @dataclass(frozen=True)
@@ -269,12 +431,14 @@ class ExperimentSpec:
     detector: DetectorSpec | GasTPCDetectorSpec | ElectronDetectorSpec
     statistics: StatisticsSpec
     reference: str = ""
+    templates: tuple = ()
+    data: DataSpec | None = None
 
 
 SOURCE_KINDS = {"pion-dar": PionDARSource, "lbnf-beam-dump": LBNFBeamDumpSource,
                 "reactor": ReactorSource, "radioactive": RadioactiveSource}
 DETECTOR_KINDS = {"standard": DetectorSpec, "gas-tpc": GasTPCDetectorSpec,
-                  "electron-scattering": ElectronDetectorSpec}
+                  "electron-scattering": ElectronDetectorSpec, "scintillator": ScintillatorDetectorSpec}
 BINNINGS = ("resolution", "single")
 
 

@@ -11,16 +11,28 @@ from __future__ import annotations
 
 import math
 from dataclasses import MISSING, fields
+from pathlib import Path
+
+import numpy as np
 
 from ..errors import SpecError
 from .schema import (
     BINNINGS,
     CHI2_FORMS,
+    DataSpec,
     DetectorPart,
     DetectorSpec,
+    EfficiencySpec,
     ElectronDetectorSpec,
     GasTPCDetectorSpec,
+    QuenchingSpec,
+    ResolutionSpec,
+    ScintillatorDetectorSpec,
+    SignalVariant,
     StatisticsSpec,
+    TemplateSpec,
+    TemplateVariant,
+    TimeEfficiencySpec,
     live_days_of,
     source_exposure_is_fixed,
 )
@@ -285,7 +297,7 @@ def _check_common_detector(det) -> None:
         _positive("detector.exposure_years", det.exposure_years)
     if det.form_factor not in FORM_FACTORS:
         raise SpecError(f"detector.form_factor: unknown {det.form_factor!r}; allowed: {sorted(FORM_FACTORS)}")
-    if det.kind == "standard":
+    if det.kind in ("standard", "scintillator"):   # own checks: _check_standard_detector, _parse_scintillator
         return
     if not 0.0 < det.acceptance <= 1.0:
         raise SpecError(f"detector.acceptance: must be in (0, 1], got {det.acceptance}")
@@ -364,6 +376,14 @@ def _parse_statistics(table) -> StatisticsSpec:
         if key != "chi2" and key not in needed:
             raise SpecError(f"statistics.{key}: not a setting of chi2 = {chi2!r} (its keys: {list(needed)})")
     stats = StatisticsSpec(**vals)
+    if chi2 == "templates-poisson":
+        _positive("statistics.sigma_signal", stats.sigma_signal, strict=False)
+        if (stats.sigma_source is None) != (stats.source_name is None):
+            raise SpecError("statistics.source_name: statistics.sigma_source and statistics.source_name go "
+                            "together (the source normalisation shared by the experiments of that source)")
+        if stats.sigma_source is not None:
+            _positive("statistics.sigma_source", stats.sigma_source, strict=False)
+        return stats
     for key in needed:
         value = getattr(stats, key)
         if value is None:
@@ -372,3 +392,233 @@ def _parse_statistics(table) -> StatisticsSpec:
     return stats
 
 
+
+
+# --- scintillator detectors at a pulsed source, templates and shipped data (issue 15) -----------------
+QUENCHING_KINDS = {"polynomial": ("coefficients",), "linear": ("a", "b_per_kevnr"), "constant": ("a",)}
+RESOLUTION_KINDS = {"gamma": ("shape_per_kevee",), "gaussian-sqrt": ("a_sqrt_kevee",)}
+EFFICIENCY_KINDS = {"sigmoid": ("coefficients",), "table": ("path",), "flat": ()}
+RECONSTRUCTED = {"pe": "gamma", "kevee": "gaussian-sqrt"}   # reconstructed quantity -> its resolution model
+MAX_AXIS_BINS = 1000          # bins per axis of a scintillator analysis (the releases have at most 15)
+RELEASE_PREFIX = "release:"
+
+
+def resolve_path(path: str, field: str, base: Path | None) -> str:
+    """A data-file reference of a spec as an absolute path string: "release:NAME/FILE" (a shipped
+    release file, :func:`zprime_jax.spec.releases.release_path`) or a path relative to the spec file."""
+    if not isinstance(path, str) or not path:
+        raise SpecError(f"{field}: must be a file path (or 'release:NAME/FILE'), got {path!r}")
+    if path.startswith(RELEASE_PREFIX):
+        from .releases import release_path
+
+        name, _, filename = path[len(RELEASE_PREFIX):].partition("/")
+        try:
+            resolved = release_path(name, filename)
+        except SpecError as err:
+            raise SpecError(f"{field}: {err}") from None
+    else:
+        resolved = Path(path) if Path(path).is_absolute() or base is None else base / path
+    if not Path(resolved).is_file():
+        raise SpecError(f"{field}: file not found: {resolved}")
+    return str(resolved)
+
+
+def _kinded(table, cls, path: str, kinds: dict, base: Path | None):
+    """A sub-table with a ``kind`` whose required keys are ``kinds[kind]`` (and only those, with ``kind``)."""
+    vals = _check_table(table, cls, path)
+    kind = vals["kind"]
+    if kind not in kinds:
+        raise SpecError(f"{path}.kind: unknown {kind!r}; allowed: {sorted(kinds)}")
+    allowed = set(kinds[kind]) | {"kind"}
+    if cls is EfficiencySpec:
+        allowed |= {"x_column", "efficiency_column"} if kind == "table" else set()
+        allowed |= {"value"} if kind == "flat" else set()
+    for key in table:
+        if key not in allowed:
+            raise SpecError(f"{path}.{key}: not a setting of kind = {kind!r} (its keys: {sorted(allowed)})")
+    for key in kinds[kind]:
+        if key not in vals:
+            raise SpecError(f"{path}.{key}: required key is missing for kind = {kind!r}")
+    if "path" in vals:
+        vals["path"] = resolve_path(vals["path"], f"{path}.path", base)
+    return cls(**vals)
+
+
+def _check_quenching(q: QuenchingSpec, path: str) -> None:
+    if q.kind == "polynomial":
+        if len(q.coefficients) > 8:
+            raise SpecError(f"{path}.coefficients: at most 8 coefficients, got {len(q.coefficients)}")
+        if not q.coefficients[0] > 0:
+            raise SpecError(f"{path}.coefficients: the linear coefficient (the quenching factor at E_nr -> 0) "
+                            f"must be > 0, got {q.coefficients[0]}")
+    else:
+        _positive(f"{path}.a", q.a)
+        if q.kind == "constant" and not q.a <= 1.0:
+            raise SpecError(f"{path}.a: a quenching factor must be in (0, 1], got {q.a}")
+
+
+def _check_efficiency(e: EfficiencySpec, path: str) -> None:
+    if e.kind == "sigmoid" and len(e.coefficients) != 4:
+        raise SpecError(f"{path}.coefficients: a sigmoid needs [a, b, c, d], got {len(e.coefficients)} numbers")
+    if e.kind == "flat" and not 0.0 < e.value <= 1.0:
+        raise SpecError(f"{path}.value: must be in (0, 1], got {e.value}")
+    for key in ("x_column", "efficiency_column"):
+        v = getattr(e, key)
+        if not (v == int(v) and 0 <= v < 64):
+            raise SpecError(f"{path}.{key}: must be a column number 0..63, got {v}")
+
+
+def _edges(path: str, edges, low: float | None = 0.0) -> None:
+    e = np.asarray(edges)
+    if e.size < 2 or e.size > MAX_AXIS_BINS + 1:
+        raise SpecError(f"{path}: needs 2 to {MAX_AXIS_BINS + 1} bin edges, got {e.size}")
+    if not np.all(np.diff(e) > 0):
+        raise SpecError(f"{path}: bin edges must increase strictly, got {list(edges)}")
+    if low is not None and not e[0] >= low:
+        raise SpecError(f"{path}: the first edge must be >= {low:g}, got {e[0]}")
+
+
+def _parse_variant(table, i: int, base: Path | None) -> SignalVariant:
+    path = f"detector.variants[{i}]"
+    if not isinstance(table, dict):
+        raise SpecError(f"{path}: must be a table")
+    raw = dict(table)
+    subs = {}
+    for key, cls, kinds in (("quenching", QuenchingSpec, QUENCHING_KINDS), ("efficiency", EfficiencySpec,
+                                                                            EFFICIENCY_KINDS)):
+        for sign in ("plus", "minus"):
+            k = f"{key}_{sign}"
+            if k in raw:
+                subs[k] = _kinded(raw.pop(k), cls, f"{path}.{k}", kinds, base)
+    vals = _check_table(raw, SignalVariant, path, skip=tuple(subs) + tuple(
+        f"{k}_{s}" for k in ("quenching", "efficiency") for s in ("plus", "minus")))
+    vals.update(subs)
+    for sign in ("plus", "minus"):
+        k = f"f90_pdf_{sign}"
+        if k in vals:
+            vals[k] = resolve_path(vals[k], f"{path}.{k}", base)
+    given = sorted({k.rsplit("_", 1)[0] for k in vals if k != "name"})
+    if len(given) != 1:
+        raise SpecError(f"{path}: give exactly one setting as *_plus and *_minus (quenching, efficiency, "
+                        f"pulse_mean_ns or f90_pdf), got {given or 'none'}")
+    for sign in ("plus", "minus"):
+        if f"{given[0]}_{sign}" not in vals:
+            raise SpecError(f"{path}.{given[0]}_{sign}: required with {given[0]}_"
+                            f"{'minus' if sign == 'plus' else 'plus'}")
+    v = SignalVariant(**vals)
+    for sign in ("plus", "minus"):
+        if given[0] == "quenching":
+            _check_quenching(getattr(v, f"quenching_{sign}"), f"{path}.quenching_{sign}")
+        if given[0] == "efficiency":
+            _check_efficiency(getattr(v, f"efficiency_{sign}"), f"{path}.efficiency_{sign}")
+    return v
+
+
+def _parse_scintillator(table: dict, base: Path | None) -> ScintillatorDetectorSpec:
+    """Validate a ``kind = "scintillator"`` detector table (every sub-table and file reference)."""
+    raw = dict(table)
+    subs = {}
+    for key, cls, kinds in (("quenching", QuenchingSpec, QUENCHING_KINDS),
+                            ("resolution", ResolutionSpec, RESOLUTION_KINDS),
+                            ("efficiency", EfficiencySpec, EFFICIENCY_KINDS)):
+        if key not in raw:
+            raise SpecError(f"detector.{key}: required key is missing")
+        subs[key] = _kinded(raw.pop(key), cls, f"detector.{key}", kinds, base)
+    if "time_efficiency" in raw:
+        te = _check_table(raw.pop("time_efficiency"), TimeEfficiencySpec, "detector.time_efficiency")
+        if te["kind"] != "flat-exponential":
+            raise SpecError(f"detector.time_efficiency.kind: unknown {te['kind']!r}; allowed: ['flat-exponential']")
+        _positive("detector.time_efficiency.slope_per_us", te["slope_per_us"], strict=False)
+        subs["time_efficiency"] = TimeEfficiencySpec(**te)
+    variants = raw.pop("variants", [])
+    if not isinstance(variants, list):
+        raise SpecError("detector.variants: must be an array of tables ([[detector.variants]])")
+    subs["variants"] = tuple(_parse_variant(v, i, base) for i, v in enumerate(variants))
+    vals = _check_table(raw, ScintillatorDetectorSpec, "detector", skip=("kind", *subs))
+    vals.update(subs)
+    if vals.get("f90_pdf") is not None:
+        vals["f90_pdf"] = resolve_path(vals["f90_pdf"], "detector.f90_pdf", base)
+    det = ScintillatorDetectorSpec(**vals)
+    _positive("detector.mass_kg", det.mass_kg)
+    _positive("detector.recoil_min_kev", det.recoil_min_kev)
+    _threshold("detector.recoil_min_kev", det.recoil_min_kev)
+    if det.reconstructed not in RECONSTRUCTED:
+        raise SpecError(f"detector.reconstructed: must be one of {sorted(RECONSTRUCTED)}, got {det.reconstructed!r}")
+    if det.resolution.kind != RECONSTRUCTED[det.reconstructed]:
+        raise SpecError(f"detector.resolution.kind: reconstructed = {det.reconstructed!r} takes "
+                        f"{RECONSTRUCTED[det.reconstructed]!r}, got {det.resolution.kind!r}")
+    if det.reconstructed == "pe":
+        if det.light_yield_pe_per_kevee is None:
+            raise SpecError("detector.light_yield_pe_per_kevee: required with reconstructed = 'pe'")
+        _positive("detector.light_yield_pe_per_kevee", det.light_yield_pe_per_kevee)
+        _positive("detector.resolution.shape_per_kevee", det.resolution.shape_per_kevee)
+    else:
+        if det.light_yield_pe_per_kevee is not None:
+            raise SpecError("detector.light_yield_pe_per_kevee: applies to reconstructed = 'pe' only")
+        _positive("detector.resolution.a_sqrt_kevee", det.resolution.a_sqrt_kevee)
+    _check_quenching(det.quenching, "detector.quenching")
+    _check_efficiency(det.efficiency, "detector.efficiency")
+    _edges("detector.energy_edges", det.energy_edges)
+    _edges("detector.time_edges_us", det.time_edges_us, low=None)
+    if (det.f90_edges is None) != (det.f90_pdf is None):
+        raise SpecError("detector.f90_pdf: detector.f90_edges and detector.f90_pdf go together (the F90 axis)")
+    if det.f90_edges is not None:
+        _edges("detector.f90_edges", det.f90_edges)
+        if det.f90_edges[-1] > 1.0:
+            raise SpecError(f"detector.f90_edges: F90 is a fraction, at most 1, got {det.f90_edges[-1]}")
+    names = [v.name for v in det.variants]
+    for i, n in enumerate(names):
+        if names.index(n) != i:
+            raise SpecError(f"detector.variants[{i}].name: {n!r} is used twice")
+        v = det.variants[i]
+        if v.f90_pdf_plus is not None and det.f90_pdf is None:
+            raise SpecError(f"detector.variants[{i}].f90_pdf_plus: the detector has no F90 axis")
+    _check_part_targets("detector", DetectorPart(det.material, det.mass_kg, 1.0, "", det.isotopes),
+                        det.form_factor)
+    return det
+
+
+def _parse_templates(raw, base: Path | None) -> tuple[TemplateSpec, ...]:
+    if not isinstance(raw, list):
+        raise SpecError("templates: must be an array of tables ([[templates]])")
+    out = []
+    for i, table in enumerate(raw):
+        path = f"templates[{i}]"
+        if not isinstance(table, dict):
+            raise SpecError(f"{path}: must be a table")
+        table = dict(table)
+        variants_raw = table.pop("variants", [])
+        vals = _check_table(table, TemplateSpec, path, skip=("variants",))
+        _positive(f"{path}.sigma", vals["sigma"], strict=False)
+        sources = [k for k in ("events", "pdf", "energy_pdf") if k in vals]
+        if len(sources) != 1 or (("energy_pdf" in vals) != ("time_pdf" in vals)):
+            raise SpecError(f"{path}: give exactly one of events, pdf, or energy_pdf with time_pdf")
+        for k in ("events", "pdf", "energy_pdf", "time_pdf"):
+            if k in vals:
+                vals[k] = resolve_path(vals[k], f"{path}.{k}", base)
+        if not isinstance(variants_raw, list):
+            raise SpecError(f"{path}.variants: must be an array of tables")
+        variants = []
+        for j, v in enumerate(variants_raw):
+            vv = _check_table(v, TemplateVariant, f"{path}.variants[{j}]")
+            if "pdf" not in vals:
+                raise SpecError(f"{path}.variants[{j}]: shape variants need a 3-D {path}.pdf")
+            for k in ("plus", "minus"):
+                if k in vv:
+                    vv[k] = resolve_path(vv[k], f"{path}.variants[{j}].{k}", base)
+            variants.append(TemplateVariant(**vv))
+        vals["variants"] = tuple(variants)
+        out.append(TemplateSpec(**vals))
+    names = [t.name for t in out]
+    for i, n in enumerate(names):
+        if names.index(n) != i:
+            raise SpecError(f"templates[{i}].name: {n!r} is used twice")
+    return tuple(out)
+
+
+def _parse_data(raw, base: Path | None) -> DataSpec:
+    vals = _check_table(raw, DataSpec, "data")
+    if len(vals) != 1:
+        raise SpecError("data: give exactly one of events (an event list) or counts (a 3-D table)")
+    key = next(iter(vals))
+    return DataSpec(**{key: resolve_path(vals[key], f"data.{key}", base)})

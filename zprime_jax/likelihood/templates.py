@@ -1,0 +1,262 @@
+"""Binned Poisson chi^2 with background templates, normalisation and shape nuisances (COHERENT releases).
+
+For a kernel with cells b (energy x time [x F90]) the expected counts are
+
+    mu_b = xi_S xi_src [s0_b + sum_v I(theta_v; s+_vb - s0_b, s-_vb - s0_b)]
+           + sum_c xi_c [T_cb + sum_{k of c} I(theta_k; T+_kb - T_cb, T-_kb - T_cb)],
+
+    I(theta; d+, d-) = theta (d+ - d-)/2 + theta^2 (d+ + d-)/2
+
+(quadratic interpolation: exact at theta = -1, 0, +1, smooth everywhere, so
+that Newton's method and gradients see no kink), with s0 the nominal signal
+and s+-_v its +-1 sigma variants (the kernel gives them, each exactly
+quadratic in g^2 or gamma), T_c the background templates with their own
+variants, and
+
+    chi^2 = sum_b 2 [mu_b - n_b + n_b ln(n_b / mu_b)]
+            + sum over nuisances ((nu - nominal) / sigma)^2
+
+with normalisations xi (nominal 1, fractional sigma) and shape nuisances
+theta (nominal 0, sigma 1). The source normalisation xi_src (neutrinos per
+proton) carries a name without the experiment, so that two measurements at
+one source share it. A sigma of +inf leaves a nuisance unconstrained (the
+free CEvNS normalisation of a fit); a sigma of 0 holds it at its nominal
+value.
+
+The profile is damped Newton on autodiff derivatives (a diagonally scaled
+gradient step where the quadratic interpolation makes chi^2 non-convex and
+the Newton step does not descend), a backtracking line search and a fixed
+number of iterations (jit/vmap/grad friendly); converged where half the
+Newton decrement is below ``CONVERGENCE_TOL``. Scans warm-start it from the
+previous point's nuisances.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import ClassVar, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from ..errors import InputError
+from .poisson import poisson_deviance
+from .profile import CONVERGENCE_TOL, Profile
+
+PROFILE_ITERATIONS = 40
+_STEPS = jnp.asarray([2.0 ** -k for k in range(0, 24, 2)] + [0.0])   # backtracking: 1, 1/4, ..., 4^-11, then stay
+
+
+def solve_small(a, b):
+    """x with a x = b for a small dense (P, P) system: Gaussian elimination with partial pivoting in plain
+    array operations (unrolled over P). No LAPACK call: inside sharded scans on several CPU devices a
+    LAPACK custom call in every iteration of every point deadlocked XLA:CPU (observed with jax 0.10)."""
+    n = a.shape[0]
+    m = jnp.concatenate([a, b[:, None]], axis=1)
+    for k in range(n):
+        col = jnp.abs(m[k:, k])
+        piv = k + jnp.argmax(col)
+        rows = jnp.arange(n)
+        swap = jnp.where(rows == k, piv, jnp.where(rows == piv, k, rows))
+        m = m[swap]
+        pivot = m[k, k]
+        pivot = jnp.where(pivot == 0, 1e-300, pivot)
+        factors = jnp.where(rows == k, 0.0, m[:, k] / pivot)
+        m = m - factors[:, None] * m[k][None, :]
+    return m[:, n] / jnp.diagonal(m)
+
+
+def interpolate(theta, plus, minus):
+    """I(theta; d+, d-) summed over the systematics: theta (S,), plus / minus (S, B) deltas -> (B,)."""
+    return theta @ (0.5 * (plus - minus)) + (theta * theta) @ (0.5 * (plus + minus))
+
+
+class TemplateState(NamedTuple):
+    """What a scan carries from one point to the next: the nuisances, the chi^2 and convergence."""
+
+    nuisances: jax.Array
+    chi2: jax.Array
+    converged: jax.Array
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class TemplatePoisson:
+    """The binned Poisson chi^2 of a measurement with templates (module docstring), a frozen pytree.
+
+    Array fields: ``templates`` (C, B) nominal backgrounds, ``template_plus`` / ``template_minus``
+    (S, B) their shape variants, ``sigma`` (P,) the constraint width of every nuisance. Static:
+    ``names`` (P,) in the order [signal norm, (source norm), template norms (C), signal shapes (V),
+    template shapes (S)], ``n_signal_norms`` (1 or 2), ``shape_of`` (S,) the template of each
+    template shape.
+    """
+
+    templates: jax.Array
+    template_plus: jax.Array
+    template_minus: jax.Array
+    sigma: jax.Array
+    names: tuple[str, ...] = field(default=(), metadata={"static": True})
+    n_signal_norms: int = field(default=1, metadata={"static": True})
+    shape_of: tuple[int, ...] = field(default=(), metadata={"static": True})
+
+    form: ClassVar[str] = "templates-poisson"
+    equation: ClassVar[str] = ("binned Poisson with background templates, normalisation and shape nuisances "
+                               "(COHERENT data releases)")
+
+    # --- layout ------------------------------------------------------------------------------------------
+    @property
+    def nuisance_names(self) -> tuple[str, ...]:
+        return self.names
+
+    @property
+    def n_templates(self) -> int:
+        return self.templates.shape[0]
+
+    @property
+    def n_template_shapes(self) -> int:
+        return self.template_plus.shape[0]
+
+    @property
+    def n_signal_shapes(self) -> int:
+        return len(self.names) - self.n_signal_norms - self.n_templates - self.n_template_shapes
+
+    def nominal(self) -> jax.Array:
+        """1 for the normalisations, 0 for the shape nuisances."""
+        n_norm = self.n_signal_norms + self.n_templates
+        return jnp.concatenate([jnp.ones(n_norm), jnp.zeros(len(self.names) - n_norm)])
+
+    def sigmas(self) -> jax.Array:
+        return self.sigma
+
+    def with_free_signal(self) -> TemplatePoisson:
+        """The form with the signal normalisation unconstrained (sigma = inf): the fitted CEvNS scale."""
+        return dataclasses.replace(self, sigma=self.sigma.at[0].set(jnp.inf))
+
+    # --- the model ---------------------------------------------------------------------------------------
+    def signal_expected(self, nuisances, signal):
+        """The signal part of mu (B,): xi_S xi_src [s0 + sum_v I(theta_v)]; ``signal`` (B,) or (1 + 2V, B)
+        (nominal, then the +1 and -1 sigma variants of each systematic)."""
+        sig = signal if signal.ndim == 2 else signal[None]
+        n_s, n_c, n_v = self.n_signal_norms, self.n_templates, self.n_signal_shapes
+        theta_v = nuisances[n_s + n_c:n_s + n_c + n_v]
+        s0 = sig[0]
+        s = s0 + interpolate(theta_v, sig[1::2] - s0[None], sig[2::2] - s0[None]) if n_v else s0
+        return jnp.prod(nuisances[:n_s]) * s
+
+    def template_components(self, nuisances):
+        """Each background at the nuisances, (C, B): xi_c [T_c + sum_{k of c} I(theta_k)]."""
+        n_s, n_c, n_v = self.n_signal_norms, self.n_templates, self.n_signal_shapes
+        xi_c = nuisances[n_s:n_s + n_c]
+        theta_k = nuisances[n_s + n_c + n_v:]
+        t = self.templates
+        if self.n_template_shapes:
+            onehot = jax.nn.one_hot(jnp.asarray(self.shape_of), n_c, dtype=t.dtype)          # (S, C)
+            base = t[jnp.asarray(self.shape_of)]
+            deltas = (0.5 * (self.template_plus - self.template_minus) * theta_k[:, None]
+                      + 0.5 * (self.template_plus + self.template_minus - 2.0 * base) * (theta_k * theta_k)[:, None])
+            t = t + onehot.T @ deltas
+        return xi_c[:, None] * t
+
+    def expected(self, nuisances, signal):
+        """mu (B,) at the nuisances; ``signal`` (B,) or (1 + 2V, B) (nominal, then +1/-1 sigma variants)."""
+        mu = self.signal_expected(nuisances, signal)
+        if self.n_templates:
+            mu = mu + jnp.sum(self.template_components(nuisances), axis=0)
+        return mu
+
+    def data_chi2(self, nuisances, signal, data):
+        """-2 ln(Poisson likelihood ratio) at fixed nuisances (no constraint terms)."""
+        return jnp.sum(poisson_deviance(self.expected(nuisances, signal), data))
+
+    def _pulls(self, nuisances):
+        s = self.sigma
+        z = jnp.where(s > 0, (nuisances - self.nominal()) / jnp.where(s > 0, s, 1.0), 0.0)
+        return jnp.sum(z * z)
+
+    def chi2(self, nuisances, signal, data):
+        return self.data_chi2(nuisances, signal, data) + self._pulls(nuisances)
+
+    def asimov_data(self, sm_signal):
+        """The Asimov data set: the expectation at the nominal nuisances."""
+        return self.expected(self.nominal(), sm_signal)
+
+    # --- the profile -------------------------------------------------------------------------------------
+    def _start(self, signal, data):
+        """Nominal nuisances or, if better, the signal normalisation matching the total counts."""
+        nu0 = self.nominal()
+        sig = signal if signal.ndim == 2 else signal[None]
+        total = jnp.sum(sig[0])
+        ratio = (jnp.sum(data) - jnp.sum(self.templates)) / jnp.where(total > 0, total, 1.0)
+        matched = nu0.at[0].set(jnp.where(ratio > 0, ratio, 1.0))
+        return jnp.where(self.chi2(matched, signal, data) < self.chi2(nu0, signal, data), matched, nu0)
+
+    def _newton(self, signal, data, nu, iterations: int):
+        free = (self.sigma > 0).astype(nu.dtype)
+
+        def f(x):
+            return self.chi2(x, signal, data)
+
+        def direction(x):
+            g = jax.grad(f)(x) * free
+            h = jax.hessian(f)(x) * free[:, None] * free[None, :] + jnp.diag(1.0 - free)
+            d = solve_small(h, g)
+            # where the quadratic interpolation makes chi^2 non-convex the Newton step may not descend:
+            # then a diagonally scaled gradient step (the line search takes care of its length)
+            diag = jnp.abs(jnp.diagonal(h))
+            fallback = g / jnp.where(diag > 0, diag, 1.0)
+            d = jnp.where(jnp.all(jnp.isfinite(d)) & (jnp.dot(g, d) > 0), d, fallback)
+            return jnp.where(jnp.isfinite(d), d, 0.0), g
+
+        def step(_, x):
+            d, _g = direction(x)
+            candidates = x[None, :] - _STEPS[:, None] * d[None, :]
+            values = jax.vmap(f)(candidates)
+            values = jnp.where(jnp.isnan(values), jnp.inf, values)
+            better = values < f(x)
+            pick = jnp.where(jnp.any(better), jnp.argmax(better), _STEPS.shape[0] - 1)
+            return candidates[pick]
+
+        nu = jax.lax.fori_loop(0, iterations, step, nu)
+        d, g = direction(jax.lax.stop_gradient(nu))
+        decrement = 0.5 * jnp.dot(g, d)
+        converged = jnp.isfinite(decrement) & (jnp.abs(decrement) < CONVERGENCE_TOL)
+        return nu, decrement, converged
+
+    def profile(self, signal, data, method: str = "robust", start=None) -> Profile:
+        """chi^2 minimised over every nuisance (``method`` does not apply; ``start``: initial nuisances)."""
+        nu0 = self._start(signal, data) if start is None else jnp.asarray(start)
+        nu, decrement, converged = self._newton(jax.lax.stop_gradient(signal), data, nu0, PROFILE_ITERATIONS)
+        # envelope theorem: at the minimum d chi2_min / d signal = the partial derivative at fixed nuisances,
+        # so the iterations are not differentiated (exact at convergence, and cheap)
+        nu = jax.lax.stop_gradient(nu)
+        chi2 = self.chi2(nu, signal, data)
+        return Profile(chi2=chi2, nuisances=nu, converged=converged, decrement=decrement,
+                       chi2_lower=jnp.where(converged, jax.lax.stop_gradient(chi2), -jnp.inf),
+                       passes=jnp.asarray(PROFILE_ITERATIONS, dtype=jnp.int32))
+
+    def with_luminosity(self, ratio):
+        raise InputError("luminosity_ratio: does not apply to templates-poisson; scale the exposure instead")
+
+    def with_projection_uncertainty(self, sigma):
+        """Itself: the templates form has its own nuisances, not the projection uncertainties of eq. 22."""
+        return self
+
+    # --- warm-started scans (zprime_jax.inference.scan) --------------------------------------------------
+    def prepare(self, data):
+        return data
+
+    def scan_start(self, signal, prepared) -> TemplateState:
+        """A state of the right structure (the nominal nuisances, unsolved); it depends on ``signal`` so
+        that it varies over the points of a sharded scan as the solved states do."""
+        z = 0.0 * jnp.sum(signal)
+        return TemplateState(self.nominal() + z, z, z > 0)
+
+    def scan_solve(self, signal, prepared, previous: TemplateState, cold, passes: int) -> TemplateState:
+        """Newton from the previous point's nuisances (``cold``: from the start point instead)."""
+        nu0 = jnp.where(cold, self._start(signal, prepared), previous.nuisances)
+        nu, _, converged = self._newton(signal, prepared, nu0, max(passes, 8))
+        return TemplateState(nu, self.chi2(nu, signal, prepared), converged)
+
+    def scan_values(self, state: TemplateState, prepared):
+        return state.chi2, jnp.where(state.converged, state.chi2, -jnp.inf), state.converged
