@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import InputError
 from .measurement import Analysis, as_analysis, nuisance_layout
-from .profile import CONVERGENCE_TOL
+from .profile import damped_newton
 
 PROFILE_METHODS = ("robust", "fast")      # profilers of eq. 4.1 (the closed forms are exact with either)
 
@@ -29,7 +29,6 @@ class DeltaChi2(NamedTuple):
 
 # --- joint profile over shared nuisances ------------------------------------------------------------
 JOINT_ITERATIONS = 24
-_JOINT_STEPS = jnp.asarray([1.0, 0.5, 0.25, 0.0625, 0.0])
 
 
 def _pull_terms(nuisances, nominal, sigma):
@@ -106,28 +105,8 @@ def _joint_profile(signals, analysis: Analysis, own) -> tuple[jax.Array, jax.Arr
     _, _, sigma = joint_chi2(start, signals, analysis)
     free = (sigma > 0).astype(start.dtype)
 
-    def f(nu):
-        return joint_chi2(nu, signals, analysis)[0]
-
-    def direction(nu):
-        g = jax.grad(f)(nu) * free
-        h = jax.hessian(f)(nu) * free[:, None] * free[None, :] + jnp.diag(1.0 - free)
-        d = jnp.linalg.solve(h, g)
-        return jnp.where(jnp.isfinite(d), d, 0.0), g
-
-    def step(_, nu):
-        d, _g = direction(nu)
-        candidates = nu[None, :] - _JOINT_STEPS[:, None] * d[None, :]
-        values = jax.vmap(f)(candidates)
-        values = jnp.where(jnp.isnan(values), jnp.inf, values)
-        better = values < f(nu)
-        pick = jnp.where(jnp.any(better), jnp.argmax(better), _JOINT_STEPS.shape[0] - 1)
-        return candidates[pick]
-
-    nu = jax.lax.fori_loop(0, JOINT_ITERATIONS, step, start)
-    d, g = direction(jax.lax.stop_gradient(nu))
-    decrement = 0.5 * jnp.dot(g, d)
-    return nu, jnp.isfinite(decrement) & (jnp.abs(decrement) < CONVERGENCE_TOL)
+    nu, _, converged = damped_newton(lambda x: joint_chi2(x, signals, analysis)[0], start, free, JOINT_ITERATIONS)
+    return nu, converged
 
 
 def profile_analysis(signals, analysis, method: str = "robust") -> AnalysisProfile:

@@ -42,29 +42,9 @@ import jax.numpy as jnp
 
 from ..errors import InputError
 from .poisson import poisson_deviance
-from .profile import CONVERGENCE_TOL, Profile
+from .profile import Profile, damped_newton, solve_small  # noqa: F401  (solve_small re-exported)
 
 PROFILE_ITERATIONS = 40
-_STEPS = jnp.asarray([2.0 ** -k for k in range(0, 24, 2)] + [0.0])   # backtracking: 1, 1/4, ..., 4^-11, then stay
-
-
-def solve_small(a, b):
-    """x with a x = b for a small dense (P, P) system: Gaussian elimination with partial pivoting in plain
-    array operations (unrolled over P). No LAPACK call: inside sharded scans on several CPU devices a
-    LAPACK custom call in every iteration of every point deadlocked XLA:CPU (observed with jax 0.10)."""
-    n = a.shape[0]
-    m = jnp.concatenate([a, b[:, None]], axis=1)
-    for k in range(n):
-        col = jnp.abs(m[k:, k])
-        piv = k + jnp.argmax(col)
-        rows = jnp.arange(n)
-        swap = jnp.where(rows == k, piv, jnp.where(rows == piv, k, rows))
-        m = m[swap]
-        pivot = m[k, k]
-        pivot = jnp.where(pivot == 0, 1e-300, pivot)
-        factors = jnp.where(rows == k, 0.0, m[:, k] / pivot)
-        m = m - factors[:, None] * m[k][None, :]
-    return m[:, n] / jnp.diagonal(m)
 
 
 def interpolate(theta, plus, minus):
@@ -193,35 +173,7 @@ class TemplatePoisson:
 
     def _newton(self, signal, data, nu, iterations: int):
         free = (self.sigma > 0).astype(nu.dtype)
-
-        def f(x):
-            return self.chi2(x, signal, data)
-
-        def direction(x):
-            g = jax.grad(f)(x) * free
-            h = jax.hessian(f)(x) * free[:, None] * free[None, :] + jnp.diag(1.0 - free)
-            d = solve_small(h, g)
-            # where the quadratic interpolation makes chi^2 non-convex the Newton step may not descend:
-            # then a diagonally scaled gradient step (the line search takes care of its length)
-            diag = jnp.abs(jnp.diagonal(h))
-            fallback = g / jnp.where(diag > 0, diag, 1.0)
-            d = jnp.where(jnp.all(jnp.isfinite(d)) & (jnp.dot(g, d) > 0), d, fallback)
-            return jnp.where(jnp.isfinite(d), d, 0.0), g
-
-        def step(_, x):
-            d, _g = direction(x)
-            candidates = x[None, :] - _STEPS[:, None] * d[None, :]
-            values = jax.vmap(f)(candidates)
-            values = jnp.where(jnp.isnan(values), jnp.inf, values)
-            better = values < f(x)
-            pick = jnp.where(jnp.any(better), jnp.argmax(better), _STEPS.shape[0] - 1)
-            return candidates[pick]
-
-        nu = jax.lax.fori_loop(0, iterations, step, nu)
-        d, g = direction(jax.lax.stop_gradient(nu))
-        decrement = 0.5 * jnp.dot(g, d)
-        converged = jnp.isfinite(decrement) & (jnp.abs(decrement) < CONVERGENCE_TOL)
-        return nu, decrement, converged
+        return damped_newton(lambda x: self.chi2(x, signal, data), nu, free, iterations)
 
     def profile(self, signal, data, method: str = "robust", start=None) -> Profile:
         """chi^2 minimised over every nuisance (``method`` does not apply; ``start``: initial nuisances)."""
