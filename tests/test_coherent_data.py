@@ -22,7 +22,8 @@ from zprime_jax.errors import SpecError
 from zprime_jax.kernels import response
 from zprime_jax.kernels.rates import build_kernel, counts_polynomial, expected_counts
 from zprime_jax.likelihood.measurement import likelihood_for, measurement, sm_counts
-from zprime_jax.likelihood.templates import interpolate, solve_small
+from zprime_jax.likelihood.profile import solve_small
+from zprime_jax.likelihood.templates import interpolate
 from zprime_jax.physics.models import MODELS, LightZPrime
 from zprime_jax.spec import releases
 from zprime_jax.spec.schema import EfficiencySpec, QuenchingSpec, ResolutionSpec

@@ -42,14 +42,19 @@ import jax.numpy as jnp
 
 from ..errors import InputError
 from .poisson import poisson_deviance
-from .profile import Profile, damped_newton, solve_small  # noqa: F401  (solve_small re-exported)
+from .profile import Profile, damped_newton
 
 PROFILE_ITERATIONS = 40
 
 
+def interpolation_terms(theta, plus, minus):
+    """I(theta_k; d+_k, d-_k) per systematic: theta (S,), plus / minus (S, B) deltas -> (S, B)."""
+    return (0.5 * (plus - minus)) * theta[:, None] + (0.5 * (plus + minus)) * (theta * theta)[:, None]
+
+
 def interpolate(theta, plus, minus):
     """I(theta; d+, d-) summed over the systematics: theta (S,), plus / minus (S, B) deltas -> (B,)."""
-    return theta @ (0.5 * (plus - minus)) + (theta * theta) @ (0.5 * (plus + minus))
+    return jnp.sum(interpolation_terms(theta, plus, minus), axis=0)
 
 
 class TemplateState(NamedTuple):
@@ -133,8 +138,7 @@ class TemplatePoisson:
         if self.n_template_shapes:
             onehot = jax.nn.one_hot(jnp.asarray(self.shape_of), n_c, dtype=t.dtype)          # (S, C)
             base = t[jnp.asarray(self.shape_of)]
-            deltas = (0.5 * (self.template_plus - self.template_minus) * theta_k[:, None]
-                      + 0.5 * (self.template_plus + self.template_minus - 2.0 * base) * (theta_k * theta_k)[:, None])
+            deltas = interpolation_terms(theta_k, self.template_plus - base, self.template_minus - base)
             t = t + onehot.T @ deltas
         return xi_c[:, None] * t
 
