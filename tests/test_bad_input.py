@@ -264,6 +264,14 @@ SPEC_FILES = [
     ("conus", "max_energy_mev", "1e300", "source", "source.max_energy_mev"),
     ("conus", "thermal_power_mw", "inf", "source", "source.thermal_power_mw"),
     ("nubdx-drift", "window_max_kev", "nan", "detector", "detector.window_max_kev"),
+    # the real-data scintillators (issue 15)
+    ("coherent-lar-2020", "mass_kg", "-1", "detector", "detector.mass_kg"),
+    ("coherent-csi-2021", "light_yield_pe_per_kevee", "0", "detector", "detector.light_yield_pe_per_kevee"),
+    ("coherent-csi-2021", "pulse_sigma_ns", "-5", "source", "source.pulse_sigma_ns"),
+    ("coherent-csi-2021", "time_edges_us", "[0.0, 3.0, 1.0]", "detector", "detector.time_edges_us"),
+    ("coherent-csi-2021", "reconstructed", '"photons"', "detector", "detector.reconstructed"),
+    ("coherent-csi-2021", "time_shape", '"sideways"', "templates", "templates[0].time_shape"),
+    ("coherent-csi-2021", "sigma_source", "-0.1", "statistics", "statistics.sigma_source"),
 ]
 
 

@@ -385,3 +385,16 @@ def test_pressure_scan_without_a_maximum_in_range_says_so(capsys):
     assert sorted(_nulls(out)) == ["crossover_torr", "max_torr"]
     assert any(w.startswith("max_torr is null") for w in out["warnings"])
     assert out["max_sm_events"] == max(out["sm_events"])
+
+
+def test_every_experiment_gets_its_own_colour():
+    """Curves of experiments without a fixed colour (the COHERENT data sets) are told apart: no two labels
+    share a colour, the ESS detectors keep theirs, the combination is black."""
+    from matplotlib.colors import to_hex
+
+    from zprime_jax.plotting import EXPERIMENT_COLOURS, experiment_colours
+
+    labels = ["coherent-csi-2021", "coherent-lar-2020", "combined", *EXPERIMENT_COLOURS]
+    colours = experiment_colours(labels)
+    assert len({to_hex(c) for c in colours.values()}) == len(labels)
+    assert colours["combined"] == "black" and colours["ess-xe"] == EXPERIMENT_COLOURS["ess-xe"]

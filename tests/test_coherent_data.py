@@ -85,6 +85,23 @@ def test_time_fractions_sum_to_one_over_the_whole_arrival_range():
     np.testing.assert_allclose(f.sum(axis=1), 1.0, atol=1e-7)
 
 
+def test_time_efficiency_integral_is_the_quadrature():
+    """The closed-form integral of the CsI time efficiency over bins straddling the 0.52 us onset equals
+    SciPy's adaptive quadrature (tolerance 1e-12: both near machine precision)."""
+    import scipy.integrate
+
+    from zprime_jax.spec.schema import TimeEfficiencySpec
+
+    te = TimeEfficiencySpec("flat-exponential", onset_us=0.52, slope_per_us=0.0494)
+    edges = np.array([0.0, 0.3, 0.5, 0.6, 2.0, 6.0])
+    ours = response.time_efficiency_integral(edges, te)
+    f = lambda t: float(response.time_efficiency_at(t, te))       # noqa: E731
+    quad = [scipy.integrate.quad(f, a, b, points=[0.52] if a < 0.52 < b else None, epsabs=1e-14)[0]
+            for a, b in zip(edges[:-1], edges[1:])]
+    np.testing.assert_allclose(ours, quad, rtol=1e-12)
+    np.testing.assert_allclose(response.time_efficiency_integral(edges, None), np.diff(edges), rtol=0)
+
+
 def test_interpolation_is_exact_at_the_variants_and_solver_matches_numpy():
     rng = np.random.default_rng(1)
     plus, minus = jnp.asarray(rng.normal(size=(3, 7))), jnp.asarray(rng.normal(size=(3, 7)))
@@ -164,6 +181,21 @@ def test_csi_neutron_templates_are_the_release_pdfs_in_the_window(ks):
     assert float(t.nominal[t.names.index("brn")].sum()) == pytest.approx(18.4, rel=0.01)
 
 
+def test_csi_steady_state_is_the_ac_sample_spread_uniformly_in_time(ks):
+    """The steady-state template keeps the anti-coincidence sample's count in each energy bin (to rounding)
+    and spreads it in time as the integral of the time efficiency (the expected shape of a beam-unrelated
+    background; docs/conventions.md)."""
+    ac = releases.csi_2021().events_ac
+    t = ks[CSI].templates
+    det = build_spec(CSI).detector
+    ss = np.asarray(t.nominal[t.names.index("steady_state")]).reshape(len(det.energy_edges) - 1, -1)
+    counts, _, _ = np.histogram2d(ac[:, 0], ac[:, 1], bins=(det.energy_edges, det.time_edges_us))
+    np.testing.assert_allclose(ss.sum(axis=1), counts.sum(axis=1), rtol=1e-12)
+    w = response.time_efficiency_integral(det.time_edges_us, det.time_efficiency)
+    np.testing.assert_allclose(ss / ss.sum(axis=1, keepdims=True).clip(1e-300), np.where(
+        counts.sum(axis=1, keepdims=True) > 0, w / w.sum(), 0.0), atol=1e-12)
+
+
 def test_counts_polynomial_is_exact_with_variants(ks):
     """(3, 1 + 2V, B) coefficients reproduce the counts of every variant at a light universal Z'."""
     k, model = ks[CSI], MODELS["universal"]
@@ -172,6 +204,45 @@ def test_counts_polynomial_is_exact_with_variants(ks):
     direct = expected_counts(LightZPrime(10.0, g), k, model)
     assert c.shape == (3, 1 + 2 * k.n_variants, k.n_bins)
     np.testing.assert_allclose(np.asarray(c[0] + g * g * c[1] + g**4 * c[2]), np.asarray(direct), rtol=1e-10)
+
+
+def test_closed_form_derivatives_are_autodiffs(ks):
+    """The templates form's closed-form gradient and Hessian (the profile's Newton steps), single and joint
+    over the shared source normalisation, equal autodiff's at a point away from the nominal nuisances
+    (relative 1e-12: the same sums in another order); the Gauss-Newton part is positive semi-definite."""
+    from zprime_jax.likelihood import Analysis, Measurement
+    from zprime_jax.likelihood.combine import _joint_derivatives, joint_chi2, nuisance_layout
+
+    rng = np.random.default_rng(3)
+    sigs, parts = [], []
+    for name in (CSI, LAR):
+        k = ks[name]
+        form = likelihood_for(k)
+        s = counts_polynomial(k, MODELS["universal"], 10.0)
+        s = s[0] + 1e-9 * s[1] + 1e-18 * s[2]
+        sigs.append(s)
+        parts.append(Measurement(k, form, k.observed, jnp.zeros(()), asimov=False))
+        nu = form.nominal() + 0.3 * jnp.asarray(rng.normal(size=len(form.names)))
+        f = jax.jit(lambda x, s, d, form=form: form.chi2(x, s, d))
+        g, h, h_gn = jax.jit(form.derivatives)(nu, s, k.observed)
+        np.testing.assert_allclose(np.asarray(g), np.asarray(jax.jit(jax.grad(f))(nu, s, k.observed)),
+                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(np.asarray(h), np.asarray(jax.jit(jax.hessian(f))(nu, s, k.observed)),
+                                   rtol=1e-12, atol=1e-10)
+        assert np.linalg.eigvalsh(np.asarray(h_gn)).min() > -1e-9 * np.abs(np.asarray(h_gn)).max()
+    analysis = Analysis(tuple(parts))
+    names, _ = nuisance_layout(analysis)
+    x = jnp.ones(len(names)) + 0.1 * jnp.asarray(rng.normal(size=len(names)))
+
+    @jax.jit
+    def both(x, sigs, analysis):
+        f = lambda y: joint_chi2(y, sigs, analysis)[0]            # noqa: E731
+        _, nominal, sigma = joint_chi2(x, sigs, analysis)
+        return _joint_derivatives(sigs, analysis, nominal, sigma)(x)[:2], (jax.grad(f)(x), jax.hessian(f)(x))
+
+    (g, h), (ga, ha) = both(x, sigs, analysis)
+    np.testing.assert_allclose(np.asarray(g), np.asarray(ga), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(h), np.asarray(ha), rtol=1e-12, atol=1e-10)
 
 
 @pytest.mark.slow      # 17 s (SciPy's minimiser calls the jitted chi^2 a few hundred times)
@@ -226,13 +297,17 @@ def test_lar_fit_against_the_release(fits):
     assert r["null_significance_sigma"] > 3.0
 
 
-def test_csi_fit_is_consistent_with_the_standard_model(fits):
-    """The CsI fit agrees with the SM within 2 sigma (the paper: "consistent with the standard model") and
-    rejects the null at more than 10 sigma (the paper's fit: 306 +- 20 events, far above the null)."""
+def test_csi_fit_against_the_paper(fits):
+    """PRL 129, 081801: 306 +- 20 fitted CEvNS events, the null rejected at 11.6 sigma, consistent with the
+    SM. Ours (316 +- 33, 11.5 sigma): the count within the paper's 20, the significance within 0.5 sigma
+    (our flux, pulse and steady-state shape are reconstructions, docs/conventions.md), the SM within 2
+    of our errors. Our error is larger than the paper's 20 (it includes the quenching, efficiency and
+    pulse nuisances; the paper's quoted error may not)."""
     r = fits[CSI]
     assert r["converged"]
+    assert abs(r["best_fit_cevns"][CSI] - 306.0) < 20.0
+    assert r["null_significance_sigma"] == pytest.approx(11.6, abs=0.5)
     assert abs(r["best_fit_cevns"][CSI] - r["sm_cevns"][CSI]) < 2 * r["best_fit_cevns_error"][CSI]
-    assert r["null_significance_sigma"] > 10.0
 
 
 def test_combined_fit_shares_the_source_normalisation(fits):
@@ -279,6 +354,7 @@ def _preset_dict(name):
     (lambda d: d["detector"].update(energy_edges=[0.0, 20.0, 10.0]), "detector.energy_edges"),
     (lambda d: d["statistics"].pop("source_name"), "statistics.source_name"),
     (lambda d: d["source"].pop("pulse_mean_ns"), "source.pulse_mean_ns"),
+    (lambda d: d["templates"][0].update(time_shape="uniform"), "templates[0].time_shape"),
 ])
 def test_bad_scintillator_specs_name_the_field(edit, field):
     from zprime_jax.spec.loader import parse_spec

@@ -10,7 +10,9 @@ eq. 4.1 is profiled by the fast profile warm-started from the previous point
 (about two passes over the bins per point, a certified lower bound, a
 convergence flag), the closed forms are exact. Nothing here asks which form
 a measurement has. An analysis whose measurements share nuisances is
-profiled jointly at every point (:func:`likelihood.profile_signals`).
+profiled jointly: the first point of a row from scratch
+(:func:`likelihood.profile_signals`), each next by the joint Newton warm-started
+from the previous point's nuisances.
 
 :func:`raster` evaluates Delta chi^2 on fixed x x grids; :func:`delta_chi2_grid`
 is the (mass, coupling) raster of a light model. ``method="general"``
@@ -35,6 +37,7 @@ import numpy as np
 from ..errors import InputError
 from ..kernels.rates import counts_polynomial, params_at
 from ..likelihood import CL90_1DOF, as_analysis, delta_chi2, profile_signals
+from ..likelihood.combine import joint_chi2, joint_newton, profile_analysis
 from ..likelihood.poisson_fast import FAST_PASSES
 from .sharding import sharded_map
 
@@ -93,8 +96,7 @@ def row_scan(ctx: RowContext, xs, passes: int):
     Returns ((value, lower, converged), states), each with leading dimension len(xs).
     """
     if ctx.analysis.shared:
-        out = jax.vmap(ctx.joint)(xs)
-        return out, None
+        return _joint_row(ctx, xs, passes), None
 
     def step(carry, x_new):
         states, first = carry
@@ -104,6 +106,25 @@ def row_scan(ctx: RowContext, xs, passes: int):
     init = (ctx.start(xs[0]), jnp.ones_like(xs[0], dtype=bool))
     _, out = jax.lax.scan(step, init, xs)
     return out
+
+
+def _joint_row(ctx: RowContext, xs, passes: int):
+    """A row of an analysis with shared nuisances: the first point profiled from scratch, each next by the
+    joint Newton from the previous point's nuisances (at most max(passes, 8) iterations; the robust
+    profile again where that does not converge)."""
+    def values(nu, conv, x):
+        value = joint_chi2(nu, ctx.signals(x), ctx.analysis)[0] - sum(ctx.refs)
+        return value, jnp.where(conv, value, -jnp.inf), conv
+
+    first = profile_analysis(ctx.signals(xs[0]), ctx.analysis)
+
+    def step(nu, x):
+        warm, conv = joint_newton(ctx.signals(x), ctx.analysis, nu, max(passes, 8))
+        return warm, values(warm, conv, x)
+
+    _, out = jax.lax.scan(step, first.nuisances, xs[1:])
+    head = values(first.nuisances, first.converged, xs[0])
+    return tuple(jnp.concatenate([h[None], o]) for h, o in zip(head, out))
 
 
 def point(ctx: RowContext, x, passes: int):
@@ -222,7 +243,7 @@ def raster(analysis, model, fixed_values, x_values, *, chunk: int = GRID_CHUNK, 
     else:
         order = np.argsort(xs, kind="stable")
         rows = max(1, chunk // xs.size)
-        fast = profile == "fast" and not analysis.shared
+        fast = profile == "fast"
         fn, statics = (_fast_row, (model, int(passes))) if fast else (_robust_row, (model,))
         (d, lower, conv), (c_s, r_s, n_dev) = sharded_map(
             fn, (fixed,), replicated=(jnp.asarray(xs[order]), analysis), statics=statics, batch_size=rows,

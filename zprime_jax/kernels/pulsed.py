@@ -152,9 +152,20 @@ def separable_template(energy_pdf: str, time_pdf: str, det, field: str) -> np.nd
     return np.outer(frac_e, counts_t).reshape(-1)
 
 
+def uniform_in_time(counts: np.ndarray, det) -> np.ndarray:
+    """Cell counts (B,) redistributed in arrival time as a beam-unrelated background is: each energy bin
+    keeps its total, spread over the time bins as the integral of the time efficiency (the expected
+    shape of a steady-state background, free of the event sample's per-cell fluctuations)."""
+    shape = grid_shape(det)
+    per_energy = counts.reshape(shape).sum(axis=-1, keepdims=True)
+    w = response.time_efficiency_integral(det.time_edges_us, det.time_efficiency)
+    return (per_energy * (w / w.sum())).reshape(-1)
+
+
 def _template(t, det, field: str) -> np.ndarray:
     if t.events is not None:
-        return events_on_grid(t.events, det, f"{field}.events")
+        counts = events_on_grid(t.events, det, f"{field}.events")
+        return uniform_in_time(counts, det) if t.time_shape == "uniform" else counts
     if t.pdf is not None:
         return table_on_grid(t.pdf, det, f"{field}.pdf")
     return separable_template(t.energy_pdf, t.time_pdf, det, field)

@@ -128,6 +128,23 @@ def time_efficiency_at(t_us, time_efficiency):
                      jnp.exp(-time_efficiency.slope_per_us * (t - time_efficiency.onset_us)))
 
 
+def time_efficiency_integral(edges_us, time_efficiency) -> np.ndarray:
+    """Integral of the time efficiency over each reconstructed-time bin [µs], (Bt,), in closed form.
+
+    The arrival-time distribution of a beam-unrelated (steady-state) background: uniform in time,
+    accepted with the time efficiency. Without a time efficiency: the bin widths.
+    """
+    edges = np.asarray(edges_us, dtype=float)
+    lo, hi = edges[:-1], edges[1:]
+    if time_efficiency is None:
+        return hi - lo
+    t0, k = time_efficiency.onset_us, time_efficiency.slope_per_us
+    flat = np.clip(np.minimum(hi, t0) - lo, 0.0, None)
+    a, b = np.maximum(lo, t0) - t0, np.maximum(hi, t0) - t0                 # the parts after the onset
+    tail = (b - a) if k == 0 else (np.exp(-k * a) - np.exp(-k * b)) / k
+    return flat + tail
+
+
 def _fine_time_edges(edges_us) -> tuple[np.ndarray, np.ndarray]:
     """Sub-interval edges [µs] of every time bin (at most TIME_STEP_NS wide) and the bin of each sub-interval."""
     parts, owner = [], []

@@ -91,6 +91,11 @@ class ClosedForm:
 # 1, 1/4, ..., 4^-11, then stay.
 NEWTON_STEPS = tuple([4.0 ** -k for k in range(12)] + [0.0])
 
+# The Newton iterations stop once half the decrement is below this: 100 times below CONVERGENCE_TOL, above the
+# rounding floor of a chi^2 ~ 1e3 (~3e-13). Newton converges quadratically, so the extra precision costs at most
+# one iteration, and the envelope-theorem derivatives of a profiled chi^2 are then exact to rounding.
+STOP_TOL = 1e-11
+
 
 def solve_small(a, b):
     """x with a x = b for a small dense (P, P) system: Gaussian elimination with partial pivoting in plain
@@ -108,36 +113,83 @@ def solve_small(a, b):
     return m[:, n] / jnp.diagonal(m)
 
 
-def damped_newton(f, x0, free, iterations: int):
-    """Minimise f (a scalar function of a (P,) vector) from x0 over the coordinates where ``free`` is 1:
-    Newton on autodiff derivatives, a diagonally scaled gradient step where the Newton step does not
-    descend (a non-convex region), a backtracking line search over :data:`NEWTON_STEPS`, a fixed number of
-    iterations (jit/vmap/grad friendly). The one damped Newton of the package's iterative profiles.
+def _detached(fn, x0):
+    """``fn`` with every traced value it closes over held constant (no derivative flows through it)."""
+    converted, consts = jax.closure_convert(fn, x0)
+    consts = [jax.lax.stop_gradient(c) for c in consts]
+    return lambda x: converted(x, *consts)
 
+
+def damped_newton(f, x0, free, iterations: int, derivatives=None):
+    """Minimise f (a scalar function of a (P,) vector) from x0 over the coordinates where ``free`` is 1.
+
+    Newton steps (where the Newton step does not descend, a non-convex region: the step of the convex
+    approximation if ``derivatives`` gives one, else a diagonally scaled gradient step), each with a
+    backtracking line search over :data:`NEWTON_STEPS` (only as far as needed), until half the Newton
+    decrement is below :data:`STOP_TOL` or after ``iterations`` iterations. The one damped
+    Newton of the package's iterative profiles; jit/vmap friendly. ``derivatives``: x -> (gradient,
+    Hessian) of f in closed form (default: autodiff), optionally with a positive semi-definite
+    approximation of the Hessian as a third item (Gauss-Newton: the step where Newton's does not descend).
+
+    The minimiser is not differentiated: the result carries no derivative with respect to x0 or anything
+    f closes over (a profiled chi^2 takes its derivative from the envelope theorem, at the minimum).
     Returns (x, decrement, converged): half the Newton decrement g^T H^-1 g left at the end, and whether it
     is below :data:`CONVERGENCE_TOL`.
     """
+    x0 = jax.lax.stop_gradient(x0)
+    free = jax.lax.stop_gradient(free)
+    f = _detached(f, x0)
+    if derivatives is None:
+        def derivatives(x):
+            return jax.grad(f)(x), jax.hessian(f)(x)
+    else:
+        derivatives = _detached(derivatives, x0)
     steps = jnp.asarray(NEWTON_STEPS)
+    last = steps.shape[0] - 1
+
+    def masked(h):
+        return h * free[:, None] * free[None, :] + jnp.diag(1.0 - free)
+
+    def descends(g, d):
+        return jnp.all(jnp.isfinite(d)) & (jnp.dot(g, d) > 0)
 
     def direction(x):
-        g = jax.grad(f)(x) * free
-        h = jax.hessian(f)(x) * free[:, None] * free[None, :] + jnp.diag(1.0 - free)
+        g, h, *convex = derivatives(x)
+        g = g * free
+        h = masked(h)
         d = solve_small(h, g)
         diag = jnp.abs(jnp.diagonal(h))
         fallback = g / jnp.where(diag > 0, diag, 1.0)
-        d = jnp.where(jnp.all(jnp.isfinite(d)) & (jnp.dot(g, d) > 0), d, fallback)
-        return jnp.where(jnp.isfinite(d), d, 0.0), g
+        if convex:                      # a positive semi-definite approximation (Gauss-Newton) before the gradient
+            d_convex = solve_small(masked(convex[0]), g)
+            fallback = jnp.where(descends(g, d_convex), d_convex, fallback)
+        d = jnp.where(descends(g, d), d, fallback)
+        d = jnp.where(jnp.isfinite(d), d, 0.0)
+        return d, 0.5 * jnp.dot(g, d)
 
-    def step(_, x):
-        d, _g = direction(x)
-        candidates = x[None, :] - steps[:, None] * d[None, :]
-        values = jax.vmap(f)(candidates)
-        values = jnp.where(jnp.isnan(values), jnp.inf, values)
-        better = values < f(x)
-        pick = jnp.where(jnp.any(better), jnp.argmax(better), steps.shape[0] - 1)
-        return candidates[pick]
+    def search(x, fx, d):
+        """The first step fraction that lowers f (the last, 0, stays)."""
+        def more(c):
+            k, value = c
+            return (k < last) & ~(value < fx)
 
-    x = jax.lax.fori_loop(0, iterations, step, x0)
-    d, g = direction(jax.lax.stop_gradient(x))
-    decrement = 0.5 * jnp.dot(g, d)
+        def shrink(c):
+            k = c[0] + 1
+            return k, f(x - steps[k] * d)
+
+        k, value = jax.lax.while_loop(more, shrink, (0, f(x - d)))
+        return x - steps[k] * d, jnp.where(value < fx, value, fx)
+
+    def going(c):
+        i, _, _, _, dec = c
+        return (i < iterations) & ~(jnp.abs(dec) < STOP_TOL)
+
+    def step(c):
+        i, x, fx, d, _ = c
+        x, fx = search(x, fx, d)
+        d, dec = direction(x)
+        return i + 1, x, fx, d, dec
+
+    d0, dec0 = direction(x0)
+    _, x, _, _, decrement = jax.lax.while_loop(going, step, (0, x0, f(x0), d0, dec0))
     return x, decrement, jnp.isfinite(decrement) & (jnp.abs(decrement) < CONVERGENCE_TOL)

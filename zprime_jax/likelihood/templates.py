@@ -23,12 +23,12 @@ one source share it. A sigma of +inf leaves a nuisance unconstrained (the
 free CEvNS normalisation of a fit); a sigma of 0 holds it at its nominal
 value.
 
-The profile is damped Newton on autodiff derivatives (a diagonally scaled
-gradient step where the quadratic interpolation makes chi^2 non-convex and
-the Newton step does not descend), a backtracking line search and a fixed
-number of iterations (jit/vmap/grad friendly); converged where half the
-Newton decrement is below ``CONVERGENCE_TOL``. Scans warm-start it from the
-previous point's nuisances.
+The profile is damped Newton on closed-form derivatives (the Gauss-Newton
+step where the quadratic interpolation makes chi^2 non-convex and the Newton
+step does not descend), a backtracking line search, at most
+``PROFILE_ITERATIONS`` iterations (jit/vmap friendly; its derivative is the
+envelope theorem's); converged where half the Newton decrement is below
+``CONVERGENCE_TOL``. Scans warm-start it from the previous point's nuisances.
 """
 
 from __future__ import annotations
@@ -153,6 +153,81 @@ class TemplatePoisson:
         """-2 ln(Poisson likelihood ratio) at fixed nuisances (no constraint terms)."""
         return jnp.sum(poisson_deviance(self.expected(nuisances, signal), data))
 
+    def data_derivatives(self, nuisances, signal, data):
+        """Gradient (P,), Hessian (P, P) and its Gauss-Newton part (P, P; positive semi-definite) of
+        :meth:`data_chi2` in the nuisances, in closed form.
+
+        With r_b = 2 (1 - n_b / mu_b) and w_b = 2 n_b / mu_b^2: gradient = sum_b r_b dmu_b, Hessian =
+        sum_b [w_b dmu_b dmu_b^T + r_b d2mu_b] (the first term the Gauss-Newton part); mu is a low-degree
+        polynomial in the nuisances (module docstring), so dmu (P, B) and the few non-zero blocks of d2mu
+        are written out. Tested against autodiff; the profile's Newton steps use it (a few times cheaper
+        than autodiff Hessians).
+        """
+        sig = signal if signal.ndim == 2 else signal[None]
+        n_s, n_c, n_v, n_k = self.n_signal_norms, self.n_templates, self.n_signal_shapes, self.n_template_shapes
+        norms = nuisances[:n_s]
+        xi_c = nuisances[n_s:n_s + n_c]
+        theta_v = nuisances[n_s + n_c:n_s + n_c + n_v]
+        theta_k = nuisances[n_s + n_c + n_v:]
+        amp = jnp.prod(norms)
+        # the product of the other signal normalisations, for each one
+        others = jnp.stack([jnp.prod(jnp.where(jnp.arange(n_s) == i, 1.0, norms)) for i in range(n_s)])
+        s0 = sig[0]
+        p_v = 0.5 * (sig[1::2] - sig[2::2])                        # (V, B): d/dtheta of I at 0
+        q_v = 0.5 * (sig[1::2] + sig[2::2]) - s0[None]             # (V, B): half the second derivative
+        s = s0 + jnp.sum(p_v * theta_v[:, None] + q_v * (theta_v * theta_v)[:, None], axis=0)
+        ds_v = p_v + 2.0 * theta_v[:, None] * q_v                  # (V, B)
+        t = self.templates
+        if n_k:
+            onehot = jax.nn.one_hot(jnp.asarray(self.shape_of), n_c, dtype=t.dtype)          # (K, C)
+            base = t[jnp.asarray(self.shape_of)]
+            a_k = 0.5 * (self.template_plus - self.template_minus)
+            b_k = 0.5 * (self.template_plus + self.template_minus) - base
+            t = t + onehot.T @ (a_k * theta_k[:, None] + b_k * (theta_k * theta_k)[:, None])
+            dt_k = a_k + 2.0 * theta_k[:, None] * b_k                # (K, B)
+            xi_of_k = onehot @ xi_c
+        else:
+            onehot = jnp.zeros((0, n_c))
+            dt_k = b_k = jnp.zeros((0, s0.shape[0]))
+            xi_of_k = jnp.zeros(0)
+        mu = amp * s + jnp.sum(xi_c[:, None] * t, axis=0)
+        jac = jnp.concatenate([others[:, None] * s[None], t, amp * ds_v, xi_of_k[:, None] * dt_k])    # (P, B)
+        positive = mu > 0
+        safe = jnp.where(positive, mu, 1.0)
+        r = jnp.where(positive, 2.0 * (1.0 - data / safe), 2.0)
+        w = jnp.where(positive, 2.0 * data / (safe * safe), 0.0)
+        grad = jac @ r
+        hess = (jac * w[None]) @ jac.T
+        # sum_b r_b d2mu_b: the non-zero blocks
+        second = jnp.zeros_like(hess)
+        i_v = n_s + n_c + jnp.arange(n_v)
+        i_k = n_s + n_c + n_v + jnp.arange(n_k)
+        if n_s == 2:
+            cross = jnp.dot(r, s)
+            second = second.at[0, 1].set(cross).at[1, 0].set(cross)
+        r_ds = ds_v @ r                                            # (V,)
+        for i in range(n_s):
+            second = second.at[i, i_v].set(others[i] * r_ds).at[i_v, i].set(others[i] * r_ds)
+        second = second.at[i_v, i_v].set(2.0 * amp * (q_v @ r))
+        if n_k:
+            r_dt = dt_k @ r                                        # (K,)
+            rows = n_s + jnp.asarray(self.shape_of)
+            second = second.at[rows, i_k].set(r_dt).at[i_k, rows].set(r_dt)
+            second = second.at[i_k, i_k].set(2.0 * xi_of_k * (b_k @ r))
+        return grad, hess + second, hess
+
+    def pull_derivatives(self, nuisances):
+        """Gradient and (diagonal) Hessian of the constraint terms, (P,) each."""
+        s = self.sigma
+        inv = jnp.where((s > 0) & jnp.isfinite(s), 1.0 / jnp.where(s > 0, s, 1.0) ** 2, 0.0)
+        return 2.0 * inv * (nuisances - self.nominal()), 2.0 * inv
+
+    def derivatives(self, nuisances, signal, data):
+        """Gradient (P,), Hessian (P, P) and its Gauss-Newton part of :meth:`chi2` in the nuisances."""
+        g, h, h_gn = self.data_derivatives(nuisances, signal, data)
+        gp, hp = self.pull_derivatives(nuisances)
+        return g + gp, h + jnp.diag(hp), h_gn + jnp.diag(hp)
+
     def _pulls(self, nuisances):
         s = self.sigma
         z = jnp.where(s > 0, (nuisances - self.nominal()) / jnp.where(s > 0, s, 1.0), 0.0)
@@ -177,7 +252,8 @@ class TemplatePoisson:
 
     def _newton(self, signal, data, nu, iterations: int):
         free = (self.sigma > 0).astype(nu.dtype)
-        return damped_newton(lambda x: self.chi2(x, signal, data), nu, free, iterations)
+        return damped_newton(lambda x: self.chi2(x, signal, data), nu, free, iterations,
+                             derivatives=lambda x: self.derivatives(x, signal, data))
 
     def profile(self, signal, data, method: str = "robust", start=None) -> Profile:
         """chi^2 minimised over every nuisance (``method`` does not apply; ``start``: initial nuisances)."""

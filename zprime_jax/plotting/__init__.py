@@ -66,6 +66,25 @@ def _save(fig, path):
     return path
 
 
+def experiment_colours(labels) -> dict:
+    """A colour per label: the fixed ones of :data:`EXPERIMENT_COLOURS`, black for "combined", and for any
+    other experiment the next colour of the style's cycle that no fixed one uses (distinct curves)."""
+    from matplotlib.colors import to_hex
+
+    fixed = {to_hex(c) for c in EXPERIMENT_COLOURS.values()}
+    cycle = _colour_cycle()
+    free = iter([c for c in cycle if to_hex(c) not in fixed] + [c for c in cycle if to_hex(c) in fixed])
+    out = {}
+    for label in dict.fromkeys(labels):
+        if label == "combined":
+            out[label] = "black"
+        elif label in EXPERIMENT_COLOURS:
+            out[label] = EXPERIMENT_COLOURS[label]
+        else:
+            out[label] = next(free, "0.3")
+    return out
+
+
 def sensitivity_figure(path, model_name: str, cl: float, curves: dict, contours: dict,
                        grids: dict | None = None, level: float | None = None, overlay=None):
     """Plot 90% CL curves in the (m_Z', g_Z') plane and save to ``path``.
@@ -77,8 +96,9 @@ def sensitivity_figure(path, model_name: str, cl: float, curves: dict, contours:
       grids: label -> GridResult, shaded where excluded (optional).
     """
     fig, ax = _subplots(figsize=(6.4, 4.8), dpi=120)
+    colours = experiment_colours([*contours, *curves])
     for label, lines in contours.items():
-        colour = EXPERIMENT_COLOURS.get(label, "black")
+        colour = colours[label]
         name = EXPERIMENT_LABELS.get(label, label)
         for i, ln in enumerate(lines):
             ax.plot(ln[:, 0], ln[:, 1], color=colour, lw=1.6,
@@ -86,7 +106,7 @@ def sensitivity_figure(path, model_name: str, cl: float, curves: dict, contours:
     for label, (m, g) in curves.items():
         if label in contours:
             continue
-        ax.plot(m, g, color=EXPERIMENT_COLOURS.get(label, "black"), lw=1.6,
+        ax.plot(m, g, color=colours[label], lw=1.6,
                 ls="--" if label == "combined" else "-", label=EXPERIMENT_LABELS.get(label, label))
     if grids and level is not None and "combined" in grids:
         grid = grids["combined"]

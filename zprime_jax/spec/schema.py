@@ -349,6 +349,10 @@ class TemplateSpec:
     ``time_pdf`` (1-D tables of bin centre and value: the energy PDF gives the shape, the time PDF the
     counts in all energies; times the detector's time efficiency: the CsI neutron backgrounds).
     ``sigma``: fractional uncertainty of the normalisation (Gaussian prior).
+    ``time_shape`` (event lists only): "events" bins the events in energy and time as they are;
+    "uniform" keeps their energy distribution and count in the window but spreads them in arrival time
+    as a beam-unrelated background is spread, uniformly times the time efficiency (the CsI steady state:
+    the anti-coincidence sample's ~10 events per cell would otherwise enter the fit as an exact shape).
     """
 
     name: str
@@ -357,7 +361,11 @@ class TemplateSpec:
     pdf: str | None = None
     energy_pdf: str | None = None
     time_pdf: str | None = None
+    time_shape: str = "events"
     variants: tuple = ()
+
+
+TEMPLATE_TIME_SHAPES = ("events", "uniform")
 
 
 @dataclass(frozen=True)

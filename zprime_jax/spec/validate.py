@@ -19,6 +19,7 @@ from ..errors import SpecError
 from .schema import (
     BINNINGS,
     CHI2_FORMS,
+    TEMPLATE_TIME_SHAPES,
     DataSpec,
     DetectorPart,
     DetectorSpec,
@@ -596,6 +597,11 @@ def _parse_templates(raw, base: Path | None) -> tuple[TemplateSpec, ...]:
         for k in ("events", "pdf", "energy_pdf", "time_pdf"):
             if k in vals:
                 vals[k] = resolve_path(vals[k], f"{path}.{k}", base)
+        if "time_shape" in vals:
+            if vals["time_shape"] not in TEMPLATE_TIME_SHAPES:
+                raise SpecError(f"{path}.time_shape: must be one of {TEMPLATE_TIME_SHAPES}, got {vals['time_shape']!r}")
+            if "events" not in vals:
+                raise SpecError(f"{path}.time_shape: applies to an event list ({path}.events)")
         if not isinstance(variants_raw, list):
             raise SpecError(f"{path}.variants: must be an array of tables")
         variants = []
