@@ -112,8 +112,9 @@ def _limit_warnings(masses, lim, g_range) -> list[str]:
                        + f": {STATUS_MEANING[status]}")
     excluded = [float(m) for m, st in zip(masses, lim["status"]) if st == "excluded-at-start"]
     if excluded:
-        out.append(f"already excluded at the lowest coupling {g_range[0]:g} for masses {excluded} (the limit "
-                   "reported is that coupling: lower --coupling-range)")
+        out.append(f"already excluded at the lowest coupling {g_range[0]:g} for masses {excluded}: their coupling "
+                   "is null (lower --coupling-range; with observed data that favour a signal, the allowed region "
+                   "is the grid contour)")
     return out
 
 

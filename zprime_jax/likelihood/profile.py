@@ -99,17 +99,21 @@ STOP_TOL = 1e-11
 
 def solve_small(a, b):
     """x with a x = b for a small dense (P, P) system: Gaussian elimination with partial pivoting in plain
-    array operations (unrolled over P). No LAPACK call: inside sharded scans on several CPU devices a
-    LAPACK custom call in every iteration of every point deadlocked XLA:CPU (observed with jax 0.10)."""
+    array operations (a ``fori_loop`` over the P columns: a compact program for any P). No LAPACK call:
+    inside sharded scans on several CPU devices a LAPACK custom call in every iteration of every point
+    deadlocked XLA:CPU (observed with jax 0.10)."""
     n = a.shape[0]
-    m = jnp.concatenate([a, b[:, None]], axis=1)
     rows = jnp.arange(n)
-    for k in range(n):
-        piv = k + jnp.argmax(jnp.abs(m[k:, k]))
+
+    def eliminate(k, m):
+        piv = jnp.argmax(jnp.where(rows >= k, jnp.abs(m[:, k]), -1.0))
         m = m[jnp.where(rows == k, piv, jnp.where(rows == piv, k, rows))]
-        pivot = jnp.where(m[k, k] == 0, 1e-300, m[k, k])
+        row = m[k]
+        pivot = jnp.where(row[k] == 0, 1e-300, row[k])
         factors = jnp.where(rows == k, 0.0, m[:, k] / pivot)
-        m = m - factors[:, None] * m[k][None, :]
+        return m - factors[:, None] * row[None, :]
+
+    m = jax.lax.fori_loop(0, n, eliminate, jnp.concatenate([a, b[:, None]], axis=1))
     return m[:, n] / jnp.diagonal(m)
 
 
