@@ -35,7 +35,7 @@ def register(subparsers) -> None:
     sp.add_argument("--experiment", default="nubdx-drift",
                     help="a gas-TPC preset or .toml path (default nubdx-drift, the one shipped gas TPC)")
     sp.add_argument("--objective", choices=["sm-events", "limit"], required=True)
-    sp.add_argument("--model", help="Z' model for the 'limit' objective (universal, b-l, lmu-ltau)")
+    sp.add_argument("--model", help="light Z' model for the 'limit' objective ('zprime-jax models', or a model file)")
     sp.add_argument("--mass-mev", type=real(gt=0, le=MAX_LIGHT_MASS_MEV),
                     help="Z' mass [MeV] for the 'limit' objective")
     sp.add_argument("--start-torr", type=real(gt=0), default=100.0, help="starting pressure [Torr] (default 100)")
@@ -65,17 +65,17 @@ def _gas_tpc(name: str, **overrides):
 
 def cmd_optimize_pressure(args):
     from ..design.pressure import optimize_pressure
-    from ..physics.models import LIGHT_MODELS
+    from ..kernels.rates import model_family
 
     model = None
     if args.objective == "limit":
         if args.model is None:
-            raise UsageError(f"--model: the 'limit' objective needs a light Z' model {LIGHT_MODELS}")
+            raise UsageError("--model: the 'limit' objective needs a light Z' model ('zprime-jax models')")
         if args.mass_mev is None:
             raise UsageError("--mass-mev: the 'limit' objective needs a Z' mass [MeV]")
         model = model_of(args)
-        if model.name not in LIGHT_MODELS:
-            raise UsageError(f"--model: the 'limit' objective needs a light Z' model {LIGHT_MODELS}, "
+        if model_family(model) != "light":
+            raise UsageError(f"--model: the 'limit' objective needs a light Z' model ('zprime-jax models'), "
                              f"got {model.name!r}")
     else:
         reject(args, ("model", "mass_mev", "sin2w"), "to --objective sm-events (the SM rate)")

@@ -42,7 +42,8 @@ def register(subparsers) -> None:
     add_common(sp)
     sp.add_argument("--experiment", action="append", required=True,
                     help="preset name or .toml path; repeat to combine; 'ess-all' = six ESS detectors")
-    sp.add_argument("--model", required=True, help="universal, b-l or lmu-ltau")
+    sp.add_argument("--model", required=True, help="a light model ('zprime-jax models': universal, b-l, lmu-ltau, "
+                                                   "le-lmu, ...) or a model file (.toml)")
     sp.add_argument("--masses-mev", default=DEFAULT_MASSES_MEV, help=f"masses [MeV] (default {DEFAULT_MASSES_MEV})")
     add_level(sp)
     sp.add_argument("--coupling-range", default=DEFAULT_COUPLING_RANGE,
@@ -66,8 +67,8 @@ def register(subparsers) -> None:
     sp.add_argument("--experiment", action="append", required=True,
                     help="preset name or .toml path; repeat to combine")
     sp.add_argument("--model", required=True,
-                    help="light (universal, b-l, lmu-ltau: log10 m, log10 g) or heavy (lr, e6-chi, e6-psi, e6-eta: "
-                         "log10 M; e6: log10 M and cos beta)")
+                    help="light ('zprime-jax models' or a model file: log10 m, log10 g) or heavy (lr, e6-chi, "
+                         "e6-psi, e6-eta: log10 M; e6: log10 M and cos beta)")
     sp.add_argument("--data", action="append", help="observed counts per bin (CSV/JSON), one per --experiment")
     sp.add_argument("--samples", type=whole(ge=4, le=10**6), default=1000,
                     help="samples per chain (at least 4: split R-hat)")
@@ -123,14 +124,13 @@ def cmd_sensitivity(args):
 
     from ..inference import limits, scan
     from ..inference.fit import best_fit, reference_to_best_fit
-    from ..kernels.rates import build_kernel
+    from ..kernels.rates import build_kernel, model_family
     from ..likelihood import Analysis, measurement
     from ..likelihood.measurement import declares_measurement
-    from ..physics.models import LIGHT_MODELS
 
     model = model_of(args)
-    if model.name not in LIGHT_MODELS:
-        raise UsageError(f"--model: sensitivity takes a light Z' model {LIGHT_MODELS}; "
+    if model_family(model) != "light":
+        raise UsageError("--model: sensitivity takes a light Z' model ('zprime-jax models') or a model file; "
                          "use 'mass-limit' for lr and e6 models")
     names = experiments(args.experiment)
     check_data_count(args.data, names)

@@ -25,7 +25,7 @@ def add_model_options(sp) -> None:
     from ..physics.models import MAX_LIGHT_MASS_MEV, MAX_PERTURBATIVE_COUPLING
 
     sp.add_argument("--mass-mev", type=real(gt=0, le=MAX_LIGHT_MASS_MEV),
-                    help=f"light Z' mass [MeV] (universal, b-l, lmu-ltau), at most {MAX_LIGHT_MASS_MEV:g}")
+                    help=f"light Z' mass [MeV] (vector mediators: 'zprime-jax models'), at most {MAX_LIGHT_MASS_MEV:g}")
     sp.add_argument("--coupling", type=real(ge=0, le=MAX_PERTURBATIVE_COUPLING),
                     help=f"light Z' coupling g, in [0, sqrt(4 pi) = {MAX_PERTURBATIVE_COUPLING:.3f}]")
     sp.add_argument("--mass-gev", type=real(ge=MIN_CONTACT_MASS_GEV),
@@ -40,11 +40,15 @@ def register(subparsers) -> None:
     add_common(sp)
     sp.set_defaults(func=cmd_experiments)
 
+    sp = subparsers.add_parser("models", help="list the shipped Z' models (charge files) and the heavy ones")
+    add_common(sp)
+    sp.set_defaults(func=cmd_models)
+
     sp = subparsers.add_parser("rates", help="expected counts per bin, target and flavour")
     add_common(sp)
     sp.add_argument("--experiment", required=True, help="preset name or path to a .toml spec")
-    sp.add_argument("--model", default="sm", help="sm (default), universal, b-l, lmu-ltau, lr, e6-chi, e6-psi, "
-                                                  "e6-eta or e6")
+    sp.add_argument("--model", default="sm", help="sm (default), a light model (see 'zprime-jax models') or "
+                                                  "a model file (.toml), lr, e6-chi, e6-psi, e6-eta or e6")
     add_model_options(sp)
     sp.add_argument("--lr-electron-reading", choices=["as-printed", "nc-only"],
                     help="eq. 10 for nu-e with --model lr (default as-printed; docs/conventions.md)")
@@ -61,6 +65,22 @@ def cmd_experiments(args):
         for e in exps:
             print(f"{e['name']:<12} {e['description']}")
     return {"experiments": exps}
+
+
+def cmd_models(args):
+    from ..physics.model_files import list_models
+    from ..physics.models import HEAVY_MODELS, MODELS
+
+    light = list_models()
+    heavy = [{"name": n, "description": MODELS[n].description} for n in HEAVY_MODELS]
+    if not args.json:
+        for m in light:
+            charges = " ".join(f"{k}={v:g}" for k, v in m["charges"].items())
+            print(f"{m['name']:<10} {m['description']}\n{'':<10} {charges}" + ("  + lepton loop" if m["kinetic_loop"]
+                                                                             else ""))
+        for m in heavy:
+            print(f"{m['name']:<10} {m['description']}")
+    return {"light": light, "heavy": heavy}
 
 
 def cmd_rates(args):

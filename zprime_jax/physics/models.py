@@ -36,6 +36,7 @@ from ..errors import InputError
 from ..physics.constants import (
     ALPHA_EM,
     G_FERMI_MEV2,
+    M_ELECTRON_MEV,
     M_MUON_MEV,
     M_TAU_MEV,
     SQRT2,
@@ -102,17 +103,37 @@ _LOOP_X = 0.5 * (_GL_X + 1.0)
 _LOOP_W = 0.5 * _GL_W
 
 
-def mu_tau_loop_integral(q_mev):
-    """I(q) = int_0^1 x(1-x) ln[(m_tau^2 + q^2 x(1-x)) / (m_mu^2 + q^2 x(1-x))] dx.
+CHARGED_LEPTON_MASSES_MEV = (M_ELECTRON_MEV, M_MUON_MEV, M_TAU_MEV)       # e, mu, tau
+CHARGED_LEPTON_Q = -1.0                                                    # their electric charge
 
-    Light-mediator paper eq. (2.5). I(0) = ln(m_tau^2/m_mu^2)/6.
-    Args: q_mev, |q| [MeV] (any shape). Returns: dimensionless, same shape.
+
+def lepton_loop_integral(q_mev, lepton_charges, scale_mev=None):
+    """Pi(q) = sum_l Q_l Q'_l int_0^1 x(1-x) ln[(m_l^2 + q^2 x(1-x)) / mu^2] dx over l = e, mu, tau.
+
+    The charged-lepton loop of the photon-Z' kinetic mixing (light-mediator paper eq. 2.5 in general
+    form; Q_l = -1): the quark term of the Z' exchange is (2 alpha / pi) Pi(q) Q_q. Where
+    sum_l Q_l Q'_l = 0 the scale mu cancels (``scale_mev`` unused); else the loop diverges and mu is the
+    renormalisation scale at which the tree-level mixing vanishes.
+    Args: q_mev, |q| [MeV] (any shape); lepton_charges (Q'_e, Q'_mu, Q'_tau). Returns: same shape.
     """
     q2 = jnp.asarray(q_mev)[..., None] ** 2                             # (..., 1)
     ones = (1,) * (q2.ndim - 1)              # explicit broadcasting against the nodes
     xx = (_LOOP_X * (1.0 - _LOOP_X)).reshape(ones + (-1,))              # (1..., 48)
-    integrand = xx * jnp.log((M_TAU_MEV**2 + q2 * xx) / (M_MUON_MEV**2 + q2 * xx))
-    return jnp.sum(_LOOP_W.reshape(ones + (-1,)) * integrand, axis=-1)
+    total = sum(CHARGED_LEPTON_Q * qp for qp in lepton_charges)
+    logs = -total * math.log(scale_mev**2) if total != 0 else 0.0
+    for qp, m in zip(lepton_charges, CHARGED_LEPTON_MASSES_MEV):
+        if qp != 0:
+            logs = logs + CHARGED_LEPTON_Q * qp * jnp.log(m**2 + q2 * xx)
+    return jnp.sum(_LOOP_W.reshape(ones + (-1,)) * xx * logs, axis=-1)
+
+
+def mu_tau_loop_integral(q_mev):
+    """I(q) = int_0^1 x(1-x) ln[(m_tau^2 + q^2 x(1-x)) / (m_mu^2 + q^2 x(1-x))] dx.
+
+    Light-mediator paper eq. (2.5): :func:`lepton_loop_integral` of Lmu-Ltau. I(0) = ln(m_tau^2/m_mu^2)/6.
+    Args: q_mev, |q| [MeV] (any shape). Returns: dimensionless, same shape.
+    """
+    return lepton_loop_integral(q_mev, (0.0, 1.0, -1.0))
 
 
 def propagator_factor(coupling, mass_mev, q_mev):
@@ -146,19 +167,24 @@ class StandardModel:
 
 @dataclass(frozen=True)
 class VectorMediator:
-    """A U(1)' vector mediator with charges Q'_u, Q'_d and Q'_nu per flavour.
+    """A U(1)' vector mediator with charges Q'_u, Q'_d, Q'_nu per flavour and Q'_l of the charged leptons.
 
-    With ``kinetic_loop=True`` the quarks are uncharged and couple through the
-    photon-Z' kinetic mixing induced by mu and tau loops (eq. 2.5): the quark
-    term becomes 2 alpha g^2 Q_q Q'_nu I(q) / (sqrt2 pi G_F (|q|^2 + m^2))
-    (prefactor as corrected in paper-notes 2), so only protons couple.
+    With ``kinetic_loop=True`` the quarks also couple through the photon-Z'
+    kinetic mixing of the charged-lepton loop (eq. 2.5 in general form,
+    :func:`lepton_loop_integral`): the quark term gains
+    2 alpha g^2 Q_q Q'_nu Pi(q) / (sqrt2 pi G_F (|q|^2 + m^2)) (prefactor as
+    corrected in paper-notes 2), which only protons feel. For Lmu-Ltau,
+    Pi = I of the mu/tau loop.
 
     Attributes:
       name, description: labels.
       quark_charges: (Q'_u, Q'_d).
       neutrino_charges: Q'_nu for each entry of ``FLAVOURS``.
-      kinetic_loop: use the mu/tau loop instead of direct quark charges.
+      kinetic_loop: add the charged-lepton loop's kinetic mixing.
+      lepton_charges: (Q'_e, Q'_mu, Q'_tau).
+      loop_scale_mev: renormalisation scale of a divergent loop (sum_l Q'_l != 0) [MeV].
       sm: the SM coupling set.
+    Models are also read from charge files (:mod:`.model_files`).
     """
 
     name: str
@@ -167,6 +193,8 @@ class VectorMediator:
     neutrino_charges: tuple[float, ...]
     kinetic_loop: bool = False
     sm: SMCouplings = TREE_LEVEL
+    lepton_charges: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    loop_scale_mev: float | None = None
 
     def __post_init__(self):
         if len(self.neutrino_charges) != N_FLAVOURS:
@@ -177,14 +205,15 @@ class VectorMediator:
         """Effective Z' charges (Q'_p, Q'_n) of the nucleons at |q| [MeV].
 
         Direct coupling: Q'_p = 2Q'_u + Q'_d, Q'_n = Q'_u + 2Q'_d (constants).
-        Loop: Q'_p = (2 alpha / pi) I(q) (proton electric charge 1), Q'_n = 0.
+        Loop (added): (2 alpha / pi) Pi(q) times the electric charge (proton 1, neutron 0).
         """
         q = jnp.asarray(q_mev)
-        if self.kinetic_loop:
-            loop = 2.0 * ALPHA_EM / math.pi * mu_tau_loop_integral(q)
-            return (2.0 * Q_UP + Q_DOWN) * loop, (Q_UP + 2.0 * Q_DOWN) * loop
         qu, qd = self.quark_charges
-        return (2.0 * qu + qd) * jnp.ones_like(q), (qu + 2.0 * qd) * jnp.ones_like(q)
+        qp, qn = (2.0 * qu + qd) * jnp.ones_like(q), (qu + 2.0 * qd) * jnp.ones_like(q)
+        if self.kinetic_loop:
+            loop = 2.0 * ALPHA_EM / math.pi * lepton_loop_integral(q, self.lepton_charges, self.loop_scale_mev)
+            qp, qn = qp + (2.0 * Q_UP + Q_DOWN) * loop, qn + (Q_UP + 2.0 * Q_DOWN) * loop
+        return qp, qn
 
     def nucleon_couplings(self, params: LightZPrime, q_mev):
         """Total (g_p, g_n) per flavour, shape (N_FLAVOURS, *q.shape) (eqs. 2.4-2.5).
@@ -205,18 +234,13 @@ class VectorMediator:
         return gp, gn
 
 
-_ALL = (1.0,) * N_FLAVOURS
+def _model_files():
+    from .model_files import load_model, preset_model_names
 
-MODELS = {
-    "sm": StandardModel(),
-    "universal": VectorMediator(
-        "universal", "universal Z' (Q'_q = Q'_nu = 1)", (1.0, 1.0), _ALL),
-    "b-l": VectorMediator(
-        "b-l", "U(1)_{B-L} (Q'_q = 1/3, Q'_nu = -1)", (1.0 / 3.0, 1.0 / 3.0), (-1.0,) * N_FLAVOURS),
-    "lmu-ltau": VectorMediator(
-        "lmu-ltau", "U(1)_{Lmu-Ltau}, quarks via the mu/tau loop (eq. 2.5)", (0.0, 0.0),
-        (0.0, 1.0, -1.0, 0.0, 1.0, -1.0), kinetic_loop=True),
-}
+    return {name: load_model(name) for name in preset_model_names()}
+
+
+MODELS = {"sm": StandardModel(), **_model_files()}       # the light models: physics/model_files/*.toml
 MODELS.update({
     "lr": LeftRight(),
     "e6-chi": E6(E6_COS_BETA["chi"], name="e6-chi", description="E6 chi model (cos beta = 1)"),
@@ -225,12 +249,12 @@ MODELS.update({
     "e6-eta": E6(E6_COS_BETA["eta"], name="e6-eta", description="E6 eta model (cos beta = sqrt(3/8))"),
     "e6": E6(None, name="e6", description="E6 model, cos beta from the parameters"),
 })
-LIGHT_MODELS = ("universal", "b-l", "lmu-ltau")
+LIGHT_MODELS = tuple(name for name, m in MODELS.items() if isinstance(m, VectorMediator))
 HEAVY_MODELS = ("lr", "e6-chi", "e6-psi", "e6-eta", "e6")
 
 
 def get_model(name: str, sin2_theta_w: float | None = None, sm_couplings: str | None = None):
-    """The model registered under ``name``.
+    """The model registered under ``name``, or read from the model file at the path ``name`` (``.toml``).
 
     Args:
       sm_couplings: optionally another SM coupling set by name ("tree" or
@@ -241,9 +265,14 @@ def get_model(name: str, sin2_theta_w: float | None = None, sm_couplings: str | 
     """
     from dataclasses import replace
 
-    if name not in MODELS:
-        raise InputError(f"model: unknown model {name!r}; allowed: {sorted(MODELS)}")
-    model = MODELS[name]
+    from .model_files import load_model, model_path
+
+    if name in MODELS:
+        model = MODELS[name]
+    elif model_path(name) is not None:
+        model = load_model(name)
+    else:
+        raise InputError(f"model: unknown model {name!r}; allowed: {sorted(MODELS)} or a model file (.toml)")
     if sm_couplings is not None:
         model = replace(model, sm=get_sm_couplings(sm_couplings))
     if sin2_theta_w is not None:
