@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import math
 import tomllib
-from importlib import resources
 from pathlib import Path
 
 from ..errors import InputError
+from ..toml_files import preset_or_path, shipped
 
 CHARGE_KEYS = ("u", "d", "e", "mu", "tau", "nu_e", "nu_mu", "nu_tau")
 TOP_KEYS = ("name", "description", "reference", "charges", "kinetic_mixing")
@@ -33,8 +33,7 @@ MIXING_KEYS = ("loop", "renormalization_scale_mev")
 
 
 def _preset_files() -> dict[str, Path]:
-    folder = resources.files(__package__) / "model_files"
-    return {Path(p.name).stem: Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml")}
+    return shipped(__package__, "model_files")
 
 
 def preset_model_names() -> tuple[str, ...]:
@@ -44,15 +43,7 @@ def preset_model_names() -> tuple[str, ...]:
 
 def model_path(name_or_path: str) -> Path | None:
     """The file of a preset model name or of a path (``.toml`` suffix or a ``/``); None for neither."""
-    presets = _preset_files()
-    if name_or_path in presets:
-        return presets[name_or_path]
-    if name_or_path.endswith(".toml") or "/" in name_or_path:
-        path = Path(name_or_path)
-        if not path.is_file():
-            raise InputError(f"model: model file not found: {name_or_path}")
-        return path
-    return None
+    return preset_or_path(name_or_path, _preset_files(), InputError, "model", "model")
 
 
 def _number(field: str, value) -> float:

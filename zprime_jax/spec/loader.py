@@ -9,10 +9,10 @@
 from __future__ import annotations
 
 import tomllib
-from importlib import resources
 from pathlib import Path
 
 from ..errors import SpecError
+from ..toml_files import preset_or_path, shipped
 from .schema import DETECTOR_KINDS, SOURCE_KINDS, ExperimentSpec
 from .validate import (
     _check_common_detector,
@@ -107,8 +107,7 @@ def parse_spec(data: dict, origin: str = "<spec>", base: Path | None = None) -> 
 
 
 def _preset_files() -> dict[str, Path]:
-    folder = resources.files(__package__) / "presets"
-    return {Path(p.name).stem: Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml")}
+    return shipped(__package__, "presets")
 
 
 def list_experiments() -> list[dict]:
@@ -127,12 +126,8 @@ def experiment_path(name_or_path: str) -> Path:
     unknown name or a missing file.
     """
     presets = _preset_files()
-    if name_or_path in presets:
-        return presets[name_or_path]
-    if name_or_path.endswith(".toml") or "/" in name_or_path:
-        path = Path(name_or_path)
-        if not path.is_file():
-            raise SpecError(f"experiment: spec file not found: {name_or_path}")
+    path = preset_or_path(name_or_path, presets, SpecError, "experiment", "spec")
+    if path is not None:
         return path
     raise SpecError(f"experiment: unknown experiment {name_or_path!r}; "
                     f"allowed: {sorted(presets)} or a path to a .toml file")
