@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import InputError
 from .measurement import Analysis, as_analysis, nuisance_layout
-from .profile import damped_newton
+from .profile import constraint_derivatives, damped_newton
 
 PROFILE_METHODS = ("robust", "fast")      # profilers of eq. 4.1 (the closed forms are exact with either)
 
@@ -119,12 +119,10 @@ def _joint_derivatives(signals, analysis: Analysis, nominal, sigma):
     if not all(hasattr(m.likelihood, "data_derivatives") for m in analysis):
         return None
     _, index = nuisance_layout(analysis)
-    inv = jnp.where((sigma > 0) & jnp.isfinite(sigma), 1.0 / jnp.where(sigma > 0, sigma, 1.0) ** 2, 0.0)
 
     def derivatives(x):
-        g = 2.0 * inv * (x - nominal)
-        h = jnp.diag(2.0 * inv)
-        h_gn = h
+        g, h_diag = constraint_derivatives(x, nominal, sigma)
+        h = h_gn = jnp.diag(h_diag)
         for sig, m, idx in zip(signals, analysis, index):
             if idx.size:
                 gm, hm, gnm = m.likelihood.data_derivatives(x[idx], sig, m.data)

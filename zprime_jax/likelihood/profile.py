@@ -97,6 +97,13 @@ NEWTON_STEPS = tuple([4.0 ** -k for k in range(12)] + [0.0])
 STOP_TOL = 1e-11
 
 
+def constraint_derivatives(nuisances, nominal, sigma):
+    """Gradient and (diagonal) Hessian, (P,) each, of sum_k ((nu_k - nominal_k) / sigma_k)^2 (sigma = inf:
+    unconstrained, sigma = 0: held fixed; neither contributes)."""
+    inv = jnp.where((sigma > 0) & jnp.isfinite(sigma), 1.0 / jnp.where(sigma > 0, sigma, 1.0) ** 2, 0.0)
+    return 2.0 * inv * (nuisances - nominal), 2.0 * inv
+
+
 def solve_small(a, b):
     """x with a x = b for a small dense (P, P) system: Gaussian elimination with partial pivoting in plain
     array operations (a ``fori_loop`` over the P columns: a compact program for any P). No LAPACK call:

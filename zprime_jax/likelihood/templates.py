@@ -42,14 +42,20 @@ import jax.numpy as jnp
 
 from ..errors import InputError
 from .poisson import poisson_deviance
-from .profile import Profile, damped_newton
+from .profile import Profile, constraint_derivatives, damped_newton
 
 PROFILE_ITERATIONS = 40
 
 
+def interpolation_coefficients(plus, minus):
+    """(linear, quadratic) coefficients of I(theta; d+, d-) = linear theta + quadratic theta^2, each (S, B)."""
+    return 0.5 * (plus - minus), 0.5 * (plus + minus)
+
+
 def interpolation_terms(theta, plus, minus):
     """I(theta_k; d+_k, d-_k) per systematic: theta (S,), plus / minus (S, B) deltas -> (S, B)."""
-    return (0.5 * (plus - minus)) * theta[:, None] + (0.5 * (plus + minus)) * (theta * theta)[:, None]
+    linear, quadratic = interpolation_coefficients(plus, minus)
+    return linear * theta[:, None] + quadratic * (theta * theta)[:, None]
 
 
 def interpolate(theta, plus, minus):
@@ -173,21 +179,20 @@ class TemplatePoisson:
         # the product of the other signal normalisations, for each one
         others = jnp.stack([jnp.prod(jnp.where(jnp.arange(n_s) == i, 1.0, norms)) for i in range(n_s)])
         s0 = sig[0]
-        p_v = 0.5 * (sig[1::2] - sig[2::2])                        # (V, B): d/dtheta of I at 0
-        q_v = 0.5 * (sig[1::2] + sig[2::2]) - s0[None]             # (V, B): half the second derivative
-        s = s0 + jnp.sum(p_v * theta_v[:, None] + q_v * (theta_v * theta_v)[:, None], axis=0)
+        d_plus, d_minus = sig[1::2] - s0[None], sig[2::2] - s0[None]
+        p_v, q_v = interpolation_coefficients(d_plus, d_minus)     # (V, B) each
+        s = s0 + jnp.sum(interpolation_terms(theta_v, d_plus, d_minus), axis=0)
         ds_v = p_v + 2.0 * theta_v[:, None] * q_v                  # (V, B)
         t = self.templates
         if n_k:
             onehot = jax.nn.one_hot(jnp.asarray(self.shape_of), n_c, dtype=t.dtype)          # (K, C)
             base = t[jnp.asarray(self.shape_of)]
-            a_k = 0.5 * (self.template_plus - self.template_minus)
-            b_k = 0.5 * (self.template_plus + self.template_minus) - base
-            t = t + onehot.T @ (a_k * theta_k[:, None] + b_k * (theta_k * theta_k)[:, None])
+            d_plus, d_minus = self.template_plus - base, self.template_minus - base
+            a_k, b_k = interpolation_coefficients(d_plus, d_minus)
+            t = t + onehot.T @ interpolation_terms(theta_k, d_plus, d_minus)
             dt_k = a_k + 2.0 * theta_k[:, None] * b_k                # (K, B)
             xi_of_k = onehot @ xi_c
         else:
-            onehot = jnp.zeros((0, n_c))
             dt_k = b_k = jnp.zeros((0, s0.shape[0]))
             xi_of_k = jnp.zeros(0)
         mu = amp * s + jnp.sum(xi_c[:, None] * t, axis=0)
@@ -216,16 +221,10 @@ class TemplatePoisson:
             second = second.at[i_k, i_k].set(2.0 * xi_of_k * (b_k @ r))
         return grad, hess + second, hess
 
-    def pull_derivatives(self, nuisances):
-        """Gradient and (diagonal) Hessian of the constraint terms, (P,) each."""
-        s = self.sigma
-        inv = jnp.where((s > 0) & jnp.isfinite(s), 1.0 / jnp.where(s > 0, s, 1.0) ** 2, 0.0)
-        return 2.0 * inv * (nuisances - self.nominal()), 2.0 * inv
-
     def derivatives(self, nuisances, signal, data):
         """Gradient (P,), Hessian (P, P) and its Gauss-Newton part of :meth:`chi2` in the nuisances."""
         g, h, h_gn = self.data_derivatives(nuisances, signal, data)
-        gp, hp = self.pull_derivatives(nuisances)
+        gp, hp = constraint_derivatives(nuisances, self.nominal(), self.sigma)
         return g + gp, h + jnp.diag(hp), h_gn + jnp.diag(hp)
 
     def _pulls(self, nuisances):

@@ -122,11 +122,14 @@ def load_model(name_or_path: str):
 
 
 def list_models() -> list[dict]:
-    """Name, description and charges of every shipped model file, sorted by name."""
+    """Name, description and charges of every shipped model file, sorted by name (from the models the
+    registry already read, :data:`models.MODELS`)."""
+    from .models import MODELS
+
     out = []
     for name in preset_model_names():
-        with open(_preset_files()[name], "rb") as fh:
-            data = tomllib.load(fh)
-        out.append({"name": name, "description": data["description"], "charges": data["charges"],
-                    "kinetic_loop": data.get("kinetic_mixing", {}).get("loop", False)})
+        m = MODELS[name]
+        values = (*m.quark_charges, *m.lepton_charges, *m.neutrino_charges[:3])
+        out.append({"name": name, "description": m.description, "charges": dict(zip(CHARGE_KEYS, values)),
+                    "kinetic_loop": m.kinetic_loop})
     return out
