@@ -295,6 +295,38 @@ def test_unreadable_spec_files(capsys, tmp_path):
     _check_rejected(capsys, ["rates", "--experiment", str(broken)], "experiment")
 
 
+_MODEL = ('name = "mine"\ndescription = "Le-Lmu by hand"\n[charges]\nu = 0\nd = 0\ne = 1\nmu = -1\ntau = 0\n'
+          'nu_e = 1\nnu_mu = -1\nnu_tau = 0\n[kinetic_mixing]\nloop = true\n')
+
+# (what to replace in the model file, by what, the field the message must name)
+MODEL_FILES = [
+    ("\ntau = 0\n", "\n", "charges.tau"),
+    ("u = 0\n", "u = 0\ntop = 1\n", "charges.top"),
+    ("u = 0\n", 'u = "one"\n', "charges.u"),
+    ("nu_e = 1\nnu_mu = -1", "nu_e = 0\nnu_mu = 0", "charges.nu_e"),
+    ("loop = true", 'loop = "yes"', "kinetic_mixing.loop"),
+    ("mu = -1\n", "mu = 0\n", "kinetic_mixing.renormalization_scale_mev"),    # the e loop alone diverges
+    ('name = "mine"\n', 'name = "mine"\ncolour = "blue"\n', "colour"),
+    ("[charges]", "[charges", "not valid TOML"),
+]
+
+
+@pytest.mark.parametrize("old, new, field", MODEL_FILES, ids=[m[2] for m in MODEL_FILES])
+def test_model_file_rejections(capsys, tmp_path, old, new, field):
+    """A broken model file: one JSON error naming --model, the field inside the file, and the file."""
+    assert old in _MODEL
+    path = tmp_path / "mine.toml"
+    path.write_text(_MODEL.replace(old, new, 1))
+    obj = _check_rejected(capsys, ["rates", "--experiment", "ess-csi", "--model", str(path)], "--model")
+    assert field in obj["error"] and str(path) in obj["error"], obj
+
+
+def test_missing_model_file(capsys, tmp_path):
+    obj = _check_rejected(capsys, ["rates", "--experiment", "ess-csi", "--model", str(tmp_path / "no.toml")],
+                          "--model")
+    assert "not found" in obj["error"], obj
+
+
 # (file name, content, what the message must also say)
 DATA_FILES = [
     ("short.csv", "count\n1\n2\n", "bins"),
