@@ -65,7 +65,10 @@ def mean_activity(r0, dt_days, tau=TAU_DAYS):
 
 
 def counts_per_bin(r0_mci, dt_days, edges_mev, gl=G_L_NUE, gr=G_R_NUE):
-    """SM (default couplings) counts per bin of T_e for the 51Cr-LXe setup."""
+    """Counts per bin of T_e for the 51Cr-LXe setup: SM by default; ``gl``, ``gr`` numbers or functions of
+    T_e [MeV] (a light mediator's recoil-dependent couplings)."""
+    gl_of = gl if callable(gl) else (lambda t: gl)
+    gr_of = gr if callable(gr) else (lambda t: gr)
     volume = math.pi * D * D / 4 * H
     n_e = RHO_LXE * 1e6 * N_A * Z_XE / A_XE                                # per m^3
     fluence_m2 = PHI0 * mean_inverse_square_m2() * mean_activity(r0_mci, dt_days) * dt_days * 86400.0
@@ -77,7 +80,7 @@ def counts_per_bin(r0_mci, dt_days, edges_mev, gl=G_L_NUE, gr=G_R_NUE):
             t_max = 2 * e * e / (2 * e + M_E)
             b = min(hi, t_max)
             if b > lo:
-                total += alpha * integrate.quad(lambda t, e=e: dsigma_dt(e, t, gl, gr), lo, b,
-                                                epsabs=0, epsrel=1e-12)[0]
+                total += alpha * integrate.quad(lambda t, e=e: dsigma_dt(e, t, gl_of(t), gr_of(t)), lo, b,
+                                                epsabs=0, epsrel=1e-12, limit=200)[0]
         out.append(scale * total)
     return np.array(out)

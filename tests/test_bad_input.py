@@ -141,7 +141,6 @@ COMMAND_LINE = [
     ([*S, "--method", "trace", "--grid", "10,10"], "--grid"),
     ([*S, "--mass-range-mev", "1,10"], "--mass-range-mev"),
     (["sensitivity", "--experiment", "ess-csi", "--model", "lr"], "--model"),
-    (["sensitivity", "--experiment", "cr51-lxe-a", "--model", "universal"], "--experiment"),
     ([*S, "--data", __file__, "--data", __file__], "--data"),
     ([*M, "--cos-beta", "0.5"], "--cos-beta"),
     ([*M_, "e6-eta", "--beta", "0.5"], "--beta"),

@@ -147,11 +147,6 @@ def test_lr_reading_flag_and_its_errors(capsys):
     assert code == 2 and "--lr-electron-reading" in out["error"]
 
 
-def test_sensitivity_refuses_nu_e_experiments(capsys):
-    code, out = run(capsys, "sensitivity", "--experiment", "cr51-lxe-a", "--model", "universal", "--json")
-    assert code == 2 and "cr51-lxe-a" in out["error"] and "mass-limit" in out["error"]
-
-
 def test_chi2_options_need_a_cevns_experiment(capsys):
     code, out = run(capsys, "mass-limit", "--experiment", "cr51-lxe-a", "--model", "e6-chi", "--sigma-sys", "0.1",
                     "--json")

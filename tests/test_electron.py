@@ -1,6 +1,7 @@
 """Neutrino-electron scattering with a 51Cr source in liquid xenon (heavy-Z' paper eqs. 6-7, 10, 14-15, 18-20, 23)."""
 
 import dataclasses
+import json
 import math
 
 import jax
@@ -17,7 +18,7 @@ from zprime_jax.kernels.rates import build_kernel, counts_polynomial, expected_c
 from zprime_jax.papers import published
 from zprime_jax.physics import cross_sections as xs
 from zprime_jax.physics import fluxes
-from zprime_jax.physics.models import MODELS, RADIATIVE, HeavyZPrime, get_model
+from zprime_jax.physics.models import MODELS, RADIATIVE, HeavyZPrime, LightZPrime, get_model
 from zprime_jax.spec import SpecError, _preset_files, load_experiment
 
 BLIND = -math.sqrt(5.0 / 32.0)
@@ -287,11 +288,118 @@ def test_line_source_needs_an_electron_detector(tmp_path):
         load_experiment(str(path))
 
 
-def test_light_models_are_refused_for_nu_e(cr51):
-    from zprime_jax.physics.models import LightZPrime
+# --- light mediators in nu-e scattering (issue 16, item 2) ---------------------------------------------
 
-    with pytest.raises(ValueError, match="no neutrino-electron couplings"):
-        expected_counts(LightZPrime(10.0, 1e-5), cr51["a"], MODELS["universal"])
+S2W_TREE = 0.23857                      # the light models' tree-level s_W^2 (paper-notes 3), typed in
+
+
+def _light_couplings(g, mass, q_nu, q_e, loop=None):
+    """Tree-level nu_e (g_L, g_R) plus delta = g^2 Q'_nu Q'_e(q) / (2 sqrt2 G_F (2 m_e T + m^2)) as functions
+    of T_e [MeV], written out here; ``loop(q)`` adds the photon-mixing charge (2 alpha/pi) Pi(q) Q_e."""
+    def delta(t):
+        q2 = 2 * ref.M_E * t
+        charge = q_e + (0.0 if loop is None else -2 / 137.035999084 / math.pi * loop(math.sqrt(q2)))
+        return g * g * q_nu * charge / (2 * math.sqrt(2) * ref.G_F * (q2 + mass * mass))
+    return (lambda t: -0.5 + S2W_TREE + 1.0 + delta(t)), (lambda t: S2W_TREE + delta(t))
+
+
+def _le_lmu_loop(q):
+    """Pi(q) of Le-Lmu by SciPy quad, written out: sum_l Q_l Q'_l int x(1-x) ln(m_l^2 + q^2 x(1-x)) dx."""
+    def integrand(x):
+        xx = x * (1 - x)
+        return xx * (-math.log(ref.M_E**2 + q * q * xx) + math.log(105.6583755**2 + q * q * xx))
+    return integrate.quad(integrand, 0.0, 1.0, epsabs=0, epsrel=1e-12)[0]
+
+
+@pytest.mark.parametrize("name, mass, g, q_nu, q_e, loop", [
+    ("b-l", 0.01, 1e-7, -1.0, -1.0, None),         # m << sqrt(2 m_e T): the 1/T_e rise of a light mediator
+    ("b-l", 1.0, 3e-6, -1.0, -1.0, None),
+    ("b-l", 100.0, 1e-4, -1.0, -1.0, None),        # close to the contact limit
+    ("le-lmu", 10.0, 1e-5, 1.0, 1.0, _le_lmu_loop),  # direct coupling plus the e/mu loop at q^2 = 2 m_e T
+])
+def test_light_mediator_counts_against_scipy(cr51, name, mass, g, q_nu, q_e, loop):
+    """Counts per bin with a light vector against SciPy quad of eq. (6) with recoil-dependent couplings
+    (tests/reference_nue.py); 1e-9: the reference's quad tolerances (measured ~1e-15 for B-L)."""
+    k = cr51["a"]
+    ours = np.asarray(expected_counts(LightZPrime(mass, g), k, get_model(name)))
+    gl, gr = _light_couplings(g, mass, q_nu, q_e, loop)
+    theirs = ref.counts_per_bin(5.0, 100.0, np.asarray(k.edges_kev) / 1e3, gl=gl, gr=gr)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9)
+    sm = np.asarray(expected_counts(LightZPrime(mass, 0.0), k, get_model(name)))
+    assert abs(ours.sum() / sm.sum() - 1) > 1e-3                   # a visible effect, not a rounding
+
+
+def test_light_mediator_heavy_limit_is_a_contact_interaction(cr51):
+    """m_Z'^2 >> 2 m_e T_e: constant delta = g^2 Q'_nu Q'_e / (2 sqrt2 G_F m^2), i.e. the closed form at
+    shifted couplings; 1e-9: q^2/m^2 <= 6e-11 and the reference's quad."""
+    k = cr51["b"]
+    mass, g = 1e5, 0.3
+    delta = g * g / (2 * math.sqrt(2) * ref.G_F * mass * mass)                # B-L: Q'_nu Q'_e = +1
+    ours = np.asarray(expected_counts(LightZPrime(mass, g), k, get_model("b-l")))
+    theirs = ref.counts_per_bin(5.0, 50.0, np.asarray(k.edges_kev) / 1e3, gl=-0.5 + S2W_TREE + 1.0 + delta,
+                                gr=S2W_TREE + delta)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9)
+    assert delta > 1e-2
+
+
+@pytest.mark.parametrize("name", ["b-l", "universal", "le-ltau", "dark-photon"])
+def test_light_polynomial_equals_full_counts(cr51, name):
+    """delta g is proportional to g^2, so the counts are exactly quadratic in x = g^2 at fixed mass."""
+    k, model = cr51["c"], get_model(name)
+    for mass in (0.05, 20.0):
+        c = counts_polynomial(k, model, mass)
+        for g in ((1e-6, 1e-5) if name != "dark-photon" else (0.1, 0.5)):
+            full = np.asarray(expected_counts(LightZPrime(mass, g), k, model))
+            np.testing.assert_allclose(c[0] + g * g * (c[1] + g * g * c[2]), full, rtol=1e-12, atol=1e-9)
+
+
+def test_light_mediator_g0_is_the_sm_and_gradients_are_finite(cr51):
+    """g = 0 gives the tree-level SM counts bit for bit; the gradient of eq. (23) in (m, g) is finite at
+    g = 0 (zero in g) and at the end-point bin, and matches finite differences at a point."""
+    k, model = cr51["a"], get_model("b-l")
+    sm = expected_counts(None, k, MODELS["sm"])
+    np.testing.assert_array_equal(np.asarray(expected_counts(LightZPrime(3.0, 0.0), k, model)), np.asarray(sm))
+
+    def chi2(m, g):
+        return electron.chi2_gaussian_sm(expected_counts(LightZPrime(m, g), k, model), sm, k.has_events)
+
+    grad = jax.grad(chi2, argnums=(0, 1))(3.0, 0.0)
+    assert all(np.isfinite(float(x)) for x in grad) and float(grad[1]) == 0.0
+    dm, dg = jax.grad(chi2, argnums=(0, 1))(3.0, 2e-6)
+    h_m, h_g = 3e-4, 2e-10                            # central differences at 1e-4 relative steps: O(h^2) ~ 1e-8
+    assert float(dm) == pytest.approx(float(chi2(3.0 + h_m, 2e-6) - chi2(3.0 - h_m, 2e-6)) / (2 * h_m), rel=1e-6)
+    assert float(dg) == pytest.approx(float(chi2(3.0, 2e-6 + h_g) - chi2(3.0, 2e-6 - h_g)) / (2 * h_g), rel=1e-6)
+    end_bin = int(np.asarray(k.has_events).sum()) - 1
+    d = jax.grad(lambda g: expected_counts(LightZPrime(3.0, g), k, model)[end_bin])(2e-6)
+    assert np.isfinite(float(d)) and float(d) != 0.0
+
+
+def test_light_mediator_with_an_antineutrino_source(tmp_path):
+    """nubar_e: g_L and g_R exchange roles in eq. (6), the light mediator's delta included."""
+    text = _preset_files()["cr51-lxe-a"].read_text()
+    path = tmp_path / "anti.toml"
+    path.write_text(text.replace('flavour = "nu_e"', 'flavour = "nubar_e"').replace('"cr51-lxe-a"', '"anti"'))
+    k = build_kernel(load_experiment(str(path)))
+    ours = np.asarray(expected_counts(LightZPrime(1.0, 3e-6), k, get_model("b-l")))
+    gl, gr = _light_couplings(3e-6, 1.0, -1.0, -1.0)
+    theirs = ref.counts_per_bin(5.0, 100.0, np.asarray(k.edges_kev) / 1e3, gl=gr, gr=gl)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9)
+
+
+def test_light_nue_combines_with_cevns_in_one_analysis(capsys):
+    """sensitivity with the 51Cr-LXe nu-e experiment and a CEvNS one: the combined Delta chi^2 is the sum,
+    so the combined limit is below each alone (B-L couples to electrons and quarks)."""
+    from zprime_jax.cli.main import main
+
+    def limit(*names):
+        argv = ["sensitivity", "--model", "b-l", "--masses-mev", "10", "--json", "--quiet"]
+        for n in names:
+            argv += ["--experiment", n]
+        assert main(argv) == 0
+        return json.loads(capsys.readouterr().out)["limits"][0]["coupling"]
+
+    nue, cevns, both = limit("cr51-lxe-c"), limit("ess-csi"), limit("cr51-lxe-c", "ess-csi")
+    assert both < min(nue, cevns) and 0.3 < nue / cevns < 3      # comparable reach: the combination matters
 
 
 def test_measurement_refuses_cevns_settings(cr51):

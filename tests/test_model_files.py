@@ -9,6 +9,7 @@ from contextlib import redirect_stdout
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import reference_mixing
 import scipy.integrate
 
 from zprime_jax.errors import InputError
@@ -90,7 +91,8 @@ def test_every_preset_loads_and_the_cli_lists_them():
     from zprime_jax.cli.main import main
 
     names = model_files.preset_model_names()
-    assert set(names) >= {"universal", "b-l", "lmu-ltau", "le-lmu", "le-ltau", "b-3le", "b-3lmu", "b-3ltau"}
+    assert set(names) >= {"universal", "b-l", "lmu-ltau", "le-lmu", "le-ltau", "b-3le", "b-3lmu", "b-3ltau",
+                          "dark-photon", "protophobic"}
     for n in names:
         assert models.get_model(n).name == n
     buf = io.StringIO()
@@ -128,6 +130,8 @@ def _with(**edits):
     ({"charges__mu": 0}, "kinetic_mixing.renormalization_scale_mev"),     # e alone: a divergent loop
     ({"kinetic_mixing__renormalization_scale_mev": -5.0}, "kinetic_mixing.renormalization_scale_mev"),
     ({"colour": "blue"}, "colour"),
+    ({"kinetic_mixing__epsilon_per_coupling": "big"}, "kinetic_mixing.epsilon_per_coupling"),
+    ({"charges__nu_e": 0, "charges__nu_mu": 0, "kinetic_mixing__epsilon_per_coupling": 1.0}, "charges.e"),
     ({"name": None}, "name"),
 ])
 def test_bad_model_files_name_the_field(edits, field):
@@ -156,3 +160,58 @@ def test_a_users_model_file_on_the_command_line(tmp_path, capsys):
     assert main(["rates", "--experiment", "ess-csi", "--model", str(bad), "--json"]) == 2
     obj = json.loads(capsys.readouterr().out)
     assert obj["field"] == "--model" and "charges.tau" in obj["error"] and str(bad) in obj["error"]
+
+
+# --- kinetic mixing: tree level, the dark photon, the protophobic boson ---------------------------------
+
+FERMION_CHARGES = {"u": 2 / 3, "d": -1 / 3, "e": -1.0}
+
+
+@pytest.mark.parametrize("f", ["u", "d", "e"])
+@pytest.mark.parametrize("mass, q", [(10.0, 20.0), (100.0, 20.0), (1000.0, 50.0)])
+def test_dark_photon_against_the_exact_neutral_boson_exchange(f, mass, q):
+    """delta g_V^f = 2 eps^2 s_W^2 Q_f m^2/(q^2 + m^2) against the exact (B, W3, X) propagator of
+    tests/reference_mixing.py (no expansion in eps or m/m_Z). Both use the tree-level sqrt2 G_F here
+    (the package's eps^2 term is written with e = g_Z s_W c_W). Tolerance 1e-3: the neglected O(eps^2)
+    and O(m^2/m_Z^2) terms are 1e-4 at eps = 1e-2 and m <= 1 GeV (measured 1e-4 to 2.4e-4)."""
+    eps = 1e-2
+    exact = reference_mixing.delta_amplitude(f, q, mass, eps=eps) / reference_mixing.SQRT2_GF_TREE
+    ours = float(models.MODELS["dark-photon"].vector_shift(LightZPrime(mass, eps), jnp.asarray(q), 0.0,
+                                                             FERMION_CHARGES[f])[0])
+    assert ours == pytest.approx(exact, rel=1e-3)
+
+
+@pytest.mark.parametrize("f, b_minus_l", [("u", 1 / 3), ("d", 1 / 3), ("e", -1.0)])
+@pytest.mark.parametrize("mass", [10.0, 300.0])
+def test_tree_level_mixing_against_the_exact_neutral_boson_exchange(f, b_minus_l, mass):
+    """B-L with eps = 3 g: the Z' couples to g Q'_f + eps e Q_f (the sign convention of docs/conventions.md),
+    so delta g_V^f = g Q'_nu (g Q'_f + eps e Q_f) / (sqrt2 G_F (q^2 + m^2)); against the exact exchange,
+    in units of the measured G_F (the normalisation of the SM g_V). 1e-6: neglected O(q^2/m_Z^2, eps^2)."""
+    from zprime_jax.physics.constants import G_FERMI_MEV2
+
+    g, q = 1e-4, 20.0
+    model = models.VectorMediator("b-l+eps", "", (1 / 3, 1 / 3), (-1.0,) * 6, epsilon_per_coupling=3.0)
+    exact = reference_mixing.delta_amplitude(f, q, mass, g_x=g, eps=3.0 * g, q_nu=-1.0, q_f=b_minus_l)
+    charge = b_minus_l + FERMION_CHARGES[f] * model.photon_mixing(q)
+    ours = float(model.vector_shift(LightZPrime(mass, g), jnp.asarray(q), charge, FERMION_CHARGES[f])[0])
+    assert ours * math.sqrt(2) * G_FERMI_MEV2 == pytest.approx(exact, rel=1e-6)
+    without = reference_mixing.delta_amplitude(f, q, mass, g_x=g, q_nu=-1.0, q_f=b_minus_l)
+    assert abs(exact / without - 1) > 0.5                  # the mixing is a large effect here, not a rounding
+
+
+def test_dark_photon_and_protophobic_presets():
+    """The dark photon couples to the proton (Q = 1) and not the neutron; the protophobic boson (B - L - Q)
+    to the neutron and not the proton or the electron; both are zero at g = 0 (the SM, bit for bit)."""
+    q = jnp.asarray([5.0, 50.0])
+    dp, pp = models.MODELS["dark-photon"], models.MODELS["protophobic"]
+    sm_p, sm_n = (np.asarray(a)[:, None] for a in dp.sm.nucleon())
+    gp, gn = dp.nucleon_couplings(LightZPrime(30.0, 0.1), q)
+    np.testing.assert_array_equal(np.asarray(gn), np.broadcast_to(sm_n, gn.shape))
+    expected = 2 * 0.1**2 * dp.sm.sin2_theta_w * 30.0**2 / (np.asarray(q) ** 2 + 30.0**2)
+    np.testing.assert_allclose(np.asarray(gp) - sm_p, np.broadcast_to(expected, gp.shape), rtol=1e-12)
+    qp, qn = pp.nucleon_charges(q)
+    assert np.all(np.asarray(qp) == 0.0) and np.allclose(qn, 1.0, rtol=1e-15)
+    assert pp.lepton_charges == (0.0, 0.0, 0.0) and pp.neutrino_charges == (-1.0,) * 6
+    for model in (dp, pp):
+        gp0, gn0 = model.nucleon_couplings(LightZPrime(30.0, 0.0), q)
+        np.testing.assert_array_equal(np.asarray(gp0), np.broadcast_to(sm_p, gp0.shape))

@@ -147,11 +147,6 @@ def cmd_sensitivity(args):
 
     specs = {n: load(n, args.pressure_torr) for n in names}
     check_pressure_used(args, specs.values())
-    nue = [n for n, s in specs.items() if s.detector.kind == "electron-scattering"]
-    if nue:
-        raise UsageError(f"--experiment: {', '.join(nue)} measure nu-e scattering, implemented for the heavy "
-                         "Z' models (use 'mass-limit', 'limit-scan' or 'e6-plane'); 'sensitivity' scans light "
-                         "mediators in CEvNS")
     # observed data: --data, or a spec's own measurement (COHERENT 2017, eq. 21)
     observed = bool(args.data) or any(declares_measurement(s.statistics) for s in specs.values())
     want_grid = args.method == "grid" and (args.grid is not None or args.out is not None)
@@ -288,11 +283,6 @@ def cmd_posterior(args):
     else:
         reject(args, ("mass_range_gev",), f"to the light model {model.name!r}; its prior range is --mass-range-mev")
     specs = [load(n) for n in names]
-    if not heavy:
-        nue = [s.name for s in specs if s.detector.kind == "electron-scattering"]
-        if nue:
-            raise UsageError(f"--experiment: {', '.join(nue)}: nu-e scattering is implemented for the heavy "
-                             "models (lr, e6-*) only")
     if heavy:
         mass_range = heavy_mass_range(args.mass_range_gev)
         coupling_range = None

@@ -75,9 +75,10 @@ def cmd_models(args):
     heavy = [{"name": n, "description": MODELS[n].description} for n in HEAVY_MODELS]
     if not args.json:
         for m in light:
-            charges = " ".join(f"{k}={v:g}" for k, v in m["charges"].items())
-            print(f"{m['name']:<10} {m['description']}\n{'':<10} {charges}" + ("  + lepton loop" if m["kinetic_loop"]
-                                                                             else ""))
+            charges = " ".join(f"{k}={v:.4g}" for k, v in m["charges"].items())
+            extra = ("  + lepton loop" if m["kinetic_loop"] else "") + (
+                f"  + eps = {m['epsilon_per_coupling']:g} g" if m["epsilon_per_coupling"] else "")
+            print(f"{m['name']:<12} {m['description']}\n{'':<12} {charges}{extra}")
         for m in heavy:
             print(f"{m['name']:<10} {m['description']}")
     return {"light": light, "heavy": heavy}

@@ -21,6 +21,17 @@ The chiral couplings come from the same model objects as CEvNS
 (``model.electron_couplings(params)``: eq. 7 for the SM, eq. 10 for
 Left-Right, eqs. 14-15 for E6) -- one model, two processes.
 
+A light vector mediator (:class:`models.VectorMediator`) adds delta g_L = delta g_R
+that depends on the recoil through the propagator at |q|^2 = 2 m_e T_e
+(``model.electron_shift``; the charged-lepton loop and the dark photon's Z
+mixing included). The counts are then the closed form above at the SM
+couplings plus the integral of the terms linear and quadratic in delta,
+by Gauss-Legendre quadrature in t = ln(T_e + c), c = m_Z'^2 / (2 m_e): the
+propagator pole sits at T_e = -c, and in t the integrand is a sum of a few
+exponentials over a span ln((b + c)/(a + c)) for every mass -- peaked at
+T_e -> 0 for m_Z' << sqrt(2 m_e T_e), flat for a heavy one -- with no
+cancellation (:func:`shift_integrals`; tested against SciPy quad).
+
 Statistics (eq. 23): chi^2 = sum_i (N_SM,i - N_i)^2 / N_SM,i over the bins
 with events (bins above the kinematic end point carry none and are left out).
 """
@@ -35,12 +46,19 @@ import numpy as np
 
 from ..errors import InputError
 from ..kernels import detectors
-from ..physics.constants import KEV_PER_MEV, M_Z_MEV, MEV2_TO_CM2, MEV_PER_GEV
+from ..physics.constants import KEV_PER_MEV, M_ELECTRON_MEV, M_Z_MEV, MEV2_TO_CM2, MEV_PER_GEV
 from ..physics.cross_sections import electron_max_recoil_mev, nue_prefactor_mev2, nue_recoil_integrals
 from ..physics.fluxes import line_source_fluence_per_cm2
 from ..physics.models import FLAVOURS
 
 TARGET_NAME = "electrons"
+
+# Gauss-Legendre nodes on [0, 1] for the light-mediator terms, in t = ln(T_e + c): the integrand is a sum
+# of exp(k t), |k| <= 2, over a span up to ~ln(T/c) ~ 20 (m_Z' = 1e-5 MeV); 32 nodes give < 1e-12 there
+# (tests/test_electron.py against SciPy quad).
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(32)
+SHIFT_NODES = 0.5 * (_GL_X + 1.0)
+SHIFT_WEIGHTS = 0.5 * _GL_W
 
 
 @dataclass(frozen=True)
@@ -55,21 +73,31 @@ class ElectronKernel:
                                point of the highest line, else 0.0
       background    (B,)       expected background per bin (zero: eq. 23 has none)
       edges_kev     (B+1,)     electron-recoil bin edges [keV]
+      segment_lo    (L, B)     lower end of each bin cut to [0, T_e^max] of line l [MeV]
+      segment_width (L, B)     its width (0 above the line's end point) [MeV]
+      line_energy   (L,)       E_nu of each line [MeV]
+      line_scale    (L,)       alpha_l times the exposure factor and prefactor of ``coefficients``
 
     Static fields: ``name``, ``targets`` (("electrons",)), ``flavours``,
     ``flavour_index`` (positions in ``models.FLAVOURS``), ``statistics`` (the
-    spec's ``[statistics]`` table: eq. 23, read by ``likelihood.likelihood_for``).
+    spec's ``[statistics]`` table: eq. 23, read by ``likelihood.likelihood_for``),
+    ``antineutrino`` (the source emits antineutrinos: g_L and g_R exchange roles in eq. 6).
     """
 
     coefficients: jax.Array
     has_events: jax.Array
     background: jax.Array
     edges_kev: jax.Array
+    segment_lo: jax.Array
+    segment_width: jax.Array
+    line_energy: jax.Array
+    line_scale: jax.Array
     name: str = ""
     targets: tuple[str, ...] = (TARGET_NAME,)
     flavours: tuple[str, ...] = ()
     flavour_index: tuple[int, ...] = ()
     statistics: object = None
+    antineutrino: bool = False
 
     @property
     def n_bins(self) -> int:
@@ -78,8 +106,9 @@ class ElectronKernel:
 
 jax.tree_util.register_dataclass(
     ElectronKernel,
-    data_fields=["coefficients", "has_events", "background", "edges_kev"],
-    meta_fields=["name", "targets", "flavours", "flavour_index", "statistics"],
+    data_fields=["coefficients", "has_events", "background", "edges_kev", "segment_lo", "segment_width",
+                 "line_energy", "line_scale"],
+    meta_fields=["name", "targets", "flavours", "flavour_index", "statistics", "antineutrino"],
 )
 
 
@@ -112,14 +141,21 @@ def build_electron_kernel(spec) -> ElectronKernel:
         integrals += alpha * np.stack([np.asarray(i) for i in nue_recoil_integrals(e_kev / KEV_PER_MEV, lo, hi)])
     scale = exposure_factor_cm2(spec) * float(nue_prefactor_mev2()) * MEV2_TO_CM2
     coefficients = scale * integrals                                       # (3, B): LL, RR, LR
-    if src.flavour.startswith("nubar"):                                    # eq. (6) with g_L <-> g_R
+    antineutrino = src.flavour.startswith("nubar")
+    if antineutrino:                                                       # eq. (6) with g_L <-> g_R
         coefficients = coefficients[[1, 0, 2]]
-    t_end = float(electron_max_recoil_mev(max(src.line_energies_kev) / KEV_PER_MEV)) * KEV_PER_MEV
-    has_events = (edges_kev[:-1] < t_end).astype(float)
+    energies = np.asarray(src.line_energies_kev, dtype=float) / KEV_PER_MEV
+    t_max = np.asarray(electron_max_recoil_mev(energies))[:, None]         # (L, 1)
+    seg_hi = np.clip(hi[None], 0.0, t_max)
+    seg_lo = np.minimum(np.clip(lo[None], 0.0, None), seg_hi)
+    has_events = (edges_kev[:-1] < float(t_max.max()) * KEV_PER_MEV).astype(float)
     return ElectronKernel(
         coefficients=jnp.asarray(coefficients[None]), has_events=jnp.asarray(has_events),
-        background=jnp.zeros(n_bins), edges_kev=jnp.asarray(edges_kev), name=spec.name,
-        flavours=(src.flavour,), flavour_index=(FLAVOURS.index(src.flavour),), statistics=spec.statistics)
+        background=jnp.zeros(n_bins), edges_kev=jnp.asarray(edges_kev), segment_lo=jnp.asarray(seg_lo),
+        segment_width=jnp.asarray(seg_hi - seg_lo), line_energy=jnp.asarray(energies),
+        line_scale=jnp.asarray(scale * np.asarray(src.line_fractions, dtype=float)), name=spec.name,
+        flavours=(src.flavour,), flavour_index=(FLAVOURS.index(src.flavour),), statistics=spec.statistics,
+        antineutrino=antineutrino)
 
 
 def _chiral(model, params):
@@ -135,32 +171,83 @@ def _counts_from_couplings(coefficients, g_l, g_r):
             - coefficients[:, 2] * (g_l * g_r)[:, None])
 
 
+def _recoil_nodes(kernel: ElectronKernel, mass_mev):
+    """Recoils T_e [MeV] and quadrature weights [MeV] of every (line, bin, node), shape (L, B, K) each:
+    Gauss-Legendre in t = ln(T_e + c), c = m^2 / (2 m_e) (module docstring), T_e = a + (a + c) expm1(t')."""
+    c = mass_mev**2 / (2.0 * M_ELECTRON_MEV)
+    a = kernel.segment_lo[..., None]                                    # (L, B, 1)
+    span = jnp.log1p(kernel.segment_width[..., None] / (a + c))         # ln((b + c)/(a + c))
+    t = span * SHIFT_NODES.reshape(1, 1, -1)                              # (L, B, K)
+    recoil = a + (a + c) * jnp.expm1(t)
+    weight = (a + c) * jnp.exp(t) * span * SHIFT_WEIGHTS.reshape(1, 1, -1)
+    return recoil, weight
+
+
+def shift_integrals(params, kernel: ElectronKernel, model):
+    """The light mediator's terms of eq. (19): the counts linear and quadratic in delta g (F, B) each.
+
+    With delta g_L = delta g_R = delta(T_e) (``model.electron_shift`` at |q| = sqrt(2 m_e T_e)),
+    eq. (6) gains w_LL (2 g_L d + d^2) + w_RR(T) (2 g_R d + d^2) - w_LR(T) ((g_L + g_R) d + d^2),
+    w_LL = 1, w_RR = (1 - T/E)^2, w_LR = m_e T / E^2 (g_L <-> g_R for antineutrinos), integrated over
+    each bin with :func:`_recoil_nodes`. Exactly linear and quadratic in g^2: the quadratic one is
+    also the x^2 term of :func:`counts_polynomial`.
+    """
+    recoil, weight = _recoil_nodes(kernel, params.mass_mev)
+    idx = jnp.asarray(kernel.flavour_index)
+    g_l, g_r = (jnp.asarray(g)[idx] for g in model.electron_couplings(params))        # (F,)
+    if kernel.antineutrino:
+        g_l, g_r = g_r, g_l
+    d = model.electron_shift(params, jnp.sqrt(2.0 * M_ELECTRON_MEV * recoil))[idx]     # (F, L, B, K)
+    e = kernel.line_energy[:, None, None]
+    w_rr = ((1.0 - recoil / e) ** 2)[None]                              # (1, L, B, K)
+    w_lr = (M_ELECTRON_MEV * recoil / (e * e))[None]
+    sl, sr = g_l[:, None, None, None], g_r[:, None, None, None]
+    linear = d * (2.0 * sl + 2.0 * sr * w_rr - (sl + sr) * w_lr)
+    quadratic = d * d * (1.0 + w_rr - w_lr)
+    scale = (kernel.line_scale[:, None, None] * weight)[None]           # (1, L, B, K)
+    return (jnp.sum(scale * linear, axis=(1, 3)), jnp.sum(scale * quadratic, axis=(1, 3)))
+
+
+def _light(model) -> bool:
+    return hasattr(model, "electron_shift")
+
+
 def expected_counts(params, kernel: ElectronKernel, model, breakdown: bool = False):
     """Expected nu-e events per bin (eq. 19): shape (B,), or (F, 1, B) with ``breakdown``.
 
     ``model.electron_couplings(params)`` gives the per-flavour (g_L, g_R) of
-    eq. 7 (SM), 10 (Left-Right) or 14-15 (E6). The breakdown's middle axis
-    is the single target, the electrons, as in :func:`rates.expected_counts`.
+    eq. 7 (SM), 10 (Left-Right) or 14-15 (E6); a light mediator adds its
+    recoil-dependent terms (:func:`shift_integrals`). The breakdown's middle
+    axis is the single target, the electrons, as in :func:`rates.expected_counts`.
     """
     g_l, g_r = _chiral(model, params)
     idx = jnp.asarray(kernel.flavour_index)
     per = _counts_from_couplings(kernel.coefficients, jnp.asarray(g_l)[idx], jnp.asarray(g_r)[idx])
+    if _light(model):
+        linear, quadratic = shift_integrals(params, kernel, model)
+        per = per + linear + quadratic
     return per[:, None, :] if breakdown else jnp.sum(per, axis=0)
 
 
-def counts_gamma_polynomial(kernel: ElectronKernel, model, cos_beta=0.0):
-    """(3, B): N_i(gamma) = c0 + c1 gamma + c2 gamma^2 at fixed beta, gamma = (M_Z/M_Z')^2.
+def counts_polynomial(kernel: ElectronKernel, model, fixed):
+    """(3, B): N_i(x) = c0 + c1 x + c2 x^2 at fixed cos beta (heavy, x = gamma = (M_Z/M_Z')^2) or fixed
+    mass (light, x = g^2); :func:`rates.counts_polynomial` for nu-e.
 
-    Exact for Left-Right and E6: their couplings are affine in gamma (eqs. 9-10,
-    15), so f = a + gamma c and eq. (6) is quadratic in gamma. Tested against
-    :func:`expected_counts`.
+    Exact for both families. Left-Right and E6 couplings are affine in gamma (eqs. 9-10, 15), so
+    f = a + gamma c and eq. (6) is quadratic in gamma; a light mediator's delta g is proportional to
+    g^2, so its linear and quadratic terms (:func:`shift_integrals` at g = 1) are c1 and c2. Tested
+    against :func:`expected_counts`.
     """
-    from ..physics.models import HeavyZPrime
+    from ..physics.models import HeavyZPrime, LightZPrime
 
+    if _light(model):
+        c0 = expected_counts(LightZPrime(fixed, 0.0), kernel, model)
+        linear, quadratic = shift_integrals(LightZPrime(fixed, 1.0), kernel, model)
+        return jnp.stack([c0, jnp.sum(linear, axis=0), jnp.sum(quadratic, axis=0)])
     idx = jnp.asarray(kernel.flavour_index)
 
     def couplings(mass_gev):
-        g_l, g_r = _chiral(model, HeavyZPrime(mass_gev, cos_beta))
+        g_l, g_r = _chiral(model, HeavyZPrime(mass_gev, fixed))
         return jnp.asarray(g_l)[idx], jnp.asarray(g_r)[idx]
 
     al, ar = couplings(jnp.inf)                       # gamma = 0: the SM

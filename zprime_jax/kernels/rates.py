@@ -394,14 +394,14 @@ def counts_polynomial(kernel, model, fixed):
     and every Left-Right or E6 coupling is affine in gamma (heavy-Z' paper
     eqs. 8-10, 12-15), so the coherent charge is Q = A + x C at each node and
     the counts are exactly quadratic in x; for nu-e the same holds for
-    (g_L, g_R) (:func:`electron.counts_gamma_polynomial`). Three nodal sums
+    (g_L, g_R) (:func:`electron.counts_polynomial`). Three nodal sums
     at a fixed mass (or cos beta) then serve every coupling (or mass) of a
     scan. Exact, not an expansion; tested against :func:`expected_counts`.
     """
     if not isinstance(kernel, RateKernel):          # nu-e scattering
         from . import electron
 
-        return electron.counts_gamma_polynomial(kernel, model, fixed)
+        return electron.counts_polynomial(kernel, model, fixed)
     a = coherent_charge(params_at(model, fixed, 0.0), kernel, model)
     c = coherent_charge(params_at(model, fixed, 1.0), kernel, model) - a
     stacked = jnp.stack([a * a, 2.0 * a * c, c * c])                     # (3, F, T, K)

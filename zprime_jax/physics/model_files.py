@@ -10,12 +10,16 @@ PATH`` takes a user's):
     u = 0.0   d = 0.0   e = 1.0   mu = -1.0   tau = 0.0
     nu_e = 1.0   nu_mu = -1.0   nu_tau = 0.0
     [kinetic_mixing]                       # optional
+    epsilon_per_coupling = 0.0             # tree-level photon-Z' mixing eps = epsilon_per_coupling * g
     loop = true                            # the photon-Z' mixing of the charged-lepton loop (eq. 2.5, general)
     renormalization_scale_mev = 1000.0     # needed only where sum_l Q_l Q'_l != 0 (a divergent loop)
 
 Antineutrinos carry their neutrino's vector charge. A model must charge at
-least one neutrino: CEvNS and nu-e scattering see a Z' only through its
-neutrino coupling. Errors name the field (``charges.mu``, ``kinetic_mixing.loop``).
+least one neutrino -- CEvNS and nu-e scattering see a Z' through its
+neutrino coupling -- except a pure dark photon (every charge 0,
+``epsilon_per_coupling`` != 0), seen at O(eps^2) through its mixing with the
+Z (:class:`models.VectorMediator`). Errors name the field (``charges.mu``,
+``kinetic_mixing.loop``).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from ..toml_files import preset_or_path, shipped
 
 CHARGE_KEYS = ("u", "d", "e", "mu", "tau", "nu_e", "nu_mu", "nu_tau")
 TOP_KEYS = ("name", "description", "reference", "charges", "kinetic_mixing")
-MIXING_KEYS = ("loop", "renormalization_scale_mev")
+MIXING_KEYS = ("epsilon_per_coupling", "loop", "renormalization_scale_mev")
 
 
 def _preset_files() -> dict[str, Path]:
@@ -75,15 +79,23 @@ def parse_model(data: dict, origin: str = "model file"):
         raise InputError(f"charges.{missing[0]}: missing (give every one of {list(CHARGE_KEYS)}; 0 for none)")
     q = {k: _number(f"charges.{k}", charges[k]) for k in CHARGE_KEYS}
     neutrinos = (q["nu_e"], q["nu_mu"], q["nu_tau"])
-    if not any(neutrinos):
-        raise InputError("charges.nu_e: every neutrino charge is 0; CEvNS and nu-e scattering see a Z' only "
-                         "through its neutrino coupling")
     mixing = data.get("kinetic_mixing", {})
     if not isinstance(mixing, dict):
         raise InputError("kinetic_mixing: must be a table")
     unknown = sorted(set(mixing) - set(MIXING_KEYS))
     if unknown:
         raise InputError(f"kinetic_mixing.{unknown[0]}: unknown key; allowed: {list(MIXING_KEYS)}")
+    epsilon = _number("kinetic_mixing.epsilon_per_coupling", mixing.get("epsilon_per_coupling", 0.0))
+    if not any(neutrinos):
+        charged = [k for k in CHARGE_KEYS if q[k] != 0]
+        if not epsilon:
+            raise InputError("charges.nu_e: every neutrino charge is 0; CEvNS and nu-e scattering see a Z' "
+                             "through its neutrino coupling (or, for a dark photon, through "
+                             "kinetic_mixing.epsilon_per_coupling with every charge 0)")
+        if charged:
+            raise InputError(f"charges.{charged[0]}: a model with kinetic mixing and no neutrino charge must "
+                             "be a pure dark photon (every charge 0): its leading nu coupling to charged "
+                             "fermions is an O(eps g q^2/m_Z^2) Z-exchange term this package does not compute")
     loop = mixing.get("loop", False)
     if not isinstance(loop, bool):
         raise InputError(f"kinetic_mixing.loop: must be true or false, got {loop!r}")
@@ -99,7 +111,8 @@ def parse_model(data: dict, origin: str = "model file"):
         raise InputError("kinetic_mixing.renormalization_scale_mev: the charged-lepton loop diverges "
                          f"(sum of Q'_e, Q'_mu, Q'_tau = {sum(leptons):g}, not 0): give the scale [MeV]")
     return VectorMediator(data["name"], data["description"], (q["u"], q["d"]), neutrinos * 2,
-                          kinetic_loop=loop, lepton_charges=leptons, loop_scale_mev=scale)
+                          kinetic_loop=loop, lepton_charges=leptons, loop_scale_mev=scale,
+                          epsilon_per_coupling=epsilon)
 
 
 def load_model(name_or_path: str):
@@ -131,5 +144,5 @@ def list_models() -> list[dict]:
         m = MODELS[name]
         values = (*m.quark_charges, *m.lepton_charges, *m.neutrino_charges[:3])
         out.append({"name": name, "description": m.description, "charges": dict(zip(CHARGE_KEYS, values)),
-                    "kinetic_loop": m.kinetic_loop})
+                    "kinetic_loop": m.kinetic_loop, "epsilon_per_coupling": m.epsilon_per_coupling})
     return out

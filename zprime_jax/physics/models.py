@@ -165,16 +165,32 @@ class StandardModel:
         return sm_electron_couplings(self.sm)
 
 
+ELECTRON_Q = CHARGED_LEPTON_Q                                               # the electron's electric charge
+E_CHARGE = math.sqrt(4.0 * math.pi * ALPHA_EM)                             # e (Heaviside-Lorentz, hbar = c = 1)
+
+
 @dataclass(frozen=True)
 class VectorMediator:
     """A U(1)' vector mediator with charges Q'_u, Q'_d, Q'_nu per flavour and Q'_l of the charged leptons.
 
-    With ``kinetic_loop=True`` the quarks also couple through the photon-Z'
-    kinetic mixing of the charged-lepton loop (eq. 2.5 in general form,
-    :func:`lepton_loop_integral`): the quark term gains
-    2 alpha g^2 Q_q Q'_nu Pi(q) / (sqrt2 pi G_F (|q|^2 + m^2)) (prefactor as
-    corrected in paper-notes 2), which only protons feel. For Lmu-Ltau,
-    Pi = I of the mu/tau loop.
+    The Z' couples to a charged fermion f (electric charge Q_f) with the vector coupling
+
+        g Q'_f + (eps e + (2 alpha / pi) g Pi(q)) Q_f,
+
+    the direct charge plus the photon-Z' kinetic mixing: tree level, eps = ``epsilon_per_coupling`` g,
+    and, with ``kinetic_loop=True``, the charged-lepton loop (eq. 2.5 in general form,
+    :func:`lepton_loop_integral`; prefactor as corrected in paper-notes 2; for Lmu-Ltau Pi = I). The
+    neutrino couples with g Q'_nu only (no electric charge): to leading order in eps and in
+    m_Z'^2 / m_Z^2, the shift of the SM vector coupling g_V^f = T3 - 2 Q_f s_W^2 (eq. 2.4 and its
+    electron analogue) is
+
+        delta g_V^f = g Q'_nu [g Q'_f + (eps e + (2 alpha/pi) g Pi) Q_f] / (sqrt2 G_F (|q|^2 + m^2))
+                      + 2 eps^2 s_W^2 Q_f m^2 / (|q|^2 + m^2).
+
+    The last term is the dark photon's: its mixing with the Z gives the neutrino a coupling
+    eps e m^2 / (2 c_W^2 m_Z^2) (docs/conventions.md, "Kinetic mixing"); it is the model's only
+    effect where no neutrino is charged. A model that charges no neutrino but some other fermion is
+    rejected by the model files (its leading term would be an O(eps g q^2 / m_Z^2) Z-exchange piece).
 
     Attributes:
       name, description: labels.
@@ -183,6 +199,8 @@ class VectorMediator:
       kinetic_loop: add the charged-lepton loop's kinetic mixing.
       lepton_charges: (Q'_e, Q'_mu, Q'_tau).
       loop_scale_mev: renormalisation scale of a divergent loop (sum_l Q'_l != 0) [MeV].
+      epsilon_per_coupling: tree-level kinetic mixing eps / g (dimensionless; 1 for the dark photon,
+        whose coupling axis is then eps itself).
       sm: the SM coupling set.
     Models are also read from charge files (:mod:`.model_files`).
     """
@@ -195,25 +213,52 @@ class VectorMediator:
     sm: SMCouplings = TREE_LEVEL
     lepton_charges: tuple[float, float, float] = (0.0, 0.0, 0.0)
     loop_scale_mev: float | None = None
+    epsilon_per_coupling: float = 0.0
 
     def __post_init__(self):
         if len(self.neutrino_charges) != N_FLAVOURS:
             raise InputError(f"model.neutrino_charges: need {N_FLAVOURS} entries "
                              f"({', '.join(FLAVOURS)}), got {len(self.neutrino_charges)}")
+        divergent = sum(self.lepton_charges) != 0
+        if self.kinetic_loop and divergent and self.loop_scale_mev is None:
+            raise InputError("model.loop_scale_mev: the charged-lepton loop diverges (sum of Q'_e, Q'_mu, "
+                             f"Q'_tau = {sum(self.lepton_charges):g}): give the renormalisation scale [MeV]")
+
+    def photon_mixing(self, q_mev):
+        """Kinetic mixing per unit g at |q| [MeV]: eps/g e + (2 alpha/pi) Pi(q) (tree level + loop)."""
+        q = jnp.asarray(q_mev)
+        mixing = self.epsilon_per_coupling * E_CHARGE * jnp.ones_like(q)
+        if self.kinetic_loop:
+            mixing = mixing + 2.0 * ALPHA_EM / math.pi * lepton_loop_integral(q, self.lepton_charges,
+                                                                             self.loop_scale_mev)
+        return mixing
 
     def nucleon_charges(self, q_mev):
-        """Effective Z' charges (Q'_p, Q'_n) of the nucleons at |q| [MeV].
+        """Effective Z' charges (Q'_p, Q'_n) of the nucleons at |q| [MeV], per unit g.
 
-        Direct coupling: Q'_p = 2Q'_u + Q'_d, Q'_n = Q'_u + 2Q'_d (constants).
-        Loop (added): (2 alpha / pi) Pi(q) times the electric charge (proton 1, neutron 0).
+        Direct coupling: Q'_p = 2Q'_u + Q'_d, Q'_n = Q'_u + 2Q'_d (constants), plus
+        :meth:`photon_mixing` times the electric charge (proton 1, neutron 0).
         """
         q = jnp.asarray(q_mev)
         qu, qd = self.quark_charges
         qp, qn = (2.0 * qu + qd) * jnp.ones_like(q), (qu + 2.0 * qd) * jnp.ones_like(q)
-        if self.kinetic_loop:
-            loop = 2.0 * ALPHA_EM / math.pi * lepton_loop_integral(q, self.lepton_charges, self.loop_scale_mev)
-            qp, qn = qp + (2.0 * Q_UP + Q_DOWN) * loop, qn + (Q_UP + 2.0 * Q_DOWN) * loop
+        if self.kinetic_loop or self.epsilon_per_coupling:
+            mixing = self.photon_mixing(q)
+            qp, qn = qp + (2.0 * Q_UP + Q_DOWN) * mixing, qn + (Q_UP + 2.0 * Q_DOWN) * mixing
         return qp, qn
+
+    def vector_shift(self, params: LightZPrime, q_mev, charge, electric_charge: float):
+        """delta g_V of a fermion with effective Z' charge ``charge`` (per unit g, mixing included) and
+        electric charge Q_f, per neutrino flavour: shape (N_FLAVOURS, *q.shape) (class docstring)."""
+        q = jnp.asarray(q_mev)
+        shape = (N_FLAVOURS,) + (1,) * q.ndim
+        qnu = jnp.asarray(self.neutrino_charges).reshape(shape)
+        shift = qnu * (charge * propagator_factor(params.coupling, params.mass_mev, q))[None]
+        if self.epsilon_per_coupling and electric_charge:
+            eps2 = (self.epsilon_per_coupling * params.coupling) ** 2
+            m2 = params.mass_mev**2
+            shift = shift + (2.0 * eps2 * self.sm.sin2_theta_w * electric_charge * m2 / (q**2 + m2))[None]
+        return shift
 
     def nucleon_couplings(self, params: LightZPrime, q_mev):
         """Total (g_p, g_n) per flavour, shape (N_FLAVOURS, *q.shape) (eqs. 2.4-2.5).
@@ -225,13 +270,23 @@ class VectorMediator:
         q = jnp.asarray(q_mev)
         gp_sm, gn_sm = self.sm.nucleon()
         shape = (N_FLAVOURS,) + (1,) * q.ndim
-        qnu = jnp.asarray(self.neutrino_charges).reshape(shape)
-        prop = propagator_factor(params.coupling, params.mass_mev, q)
         qp, qn = self.nucleon_charges(q)
-        prop, qp, qn = prop[None], qp[None], qn[None]                   # (1, *q.shape)
-        gp = gp_sm.reshape(shape) + qnu * qp * prop
-        gn = gn_sm.reshape(shape) + qnu * qn * prop
+        gp = gp_sm.reshape(shape) + self.vector_shift(params, q, qp, 2.0 * Q_UP + Q_DOWN)
+        gn = gn_sm.reshape(shape) + self.vector_shift(params, q, qn, Q_UP + 2.0 * Q_DOWN)
         return gp, gn
+
+    def electron_couplings(self, params=None):
+        """Per-flavour SM (g_L, g_R) of nu-e scattering (:func:`sm_electron_couplings`); the Z' adds
+        :meth:`electron_shift`, which depends on the recoil."""
+        return sm_electron_couplings(self.sm)
+
+    def electron_shift(self, params: LightZPrime, q_mev):
+        """delta g_L = delta g_R = delta g_V^e / 2 of nu-e scattering at |q| = sqrt(2 m_e T_e) [MeV],
+        per flavour, shape (N_FLAVOURS, *q.shape): a vector coupling shifts both chiralities alike
+        (g_V = g_L + g_R in the normalisation of :func:`sm_electron_couplings`)."""
+        q = jnp.asarray(q_mev)
+        charge = self.lepton_charges[0] + ELECTRON_Q * self.photon_mixing(q)
+        return 0.5 * self.vector_shift(params, q, charge, ELECTRON_Q)
 
 
 def _model_files():
