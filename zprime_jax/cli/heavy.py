@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import sys
+
 from ..errors import ZPrimeError
 from ..io import write_csv
 from .options import (
@@ -10,7 +13,9 @@ from .options import (
     add_level,
     add_mixing_angle,
     add_sin2w,
+    add_toys,
     check_lr_reading_used,
+    check_toys,
     cos_beta_of,
     experiments,
     float_list,
@@ -23,6 +28,7 @@ from .options import (
     real,
     reject,
 )
+from .toys import toy_limits_of, toy_rows, toy_summary, toy_warnings
 
 DEFAULT_PLANE_GRID = "201,201"
 MAX_LUMINOSITY_RATIO = 1e6      # F'/F: beyond a million times the exposure the statistics are not the paper's
@@ -57,6 +63,11 @@ def register(subparsers) -> None:
     _heavy_common(sp)
     sp.add_argument("--separate", action="store_true",
                     help="with --out, plot each --experiment alone without the combined curve (Fig. 4: A, B, C)")
+    sp.add_argument("--method", choices=["wilks", "toys"], default="wilks",
+                    help="wilks (default): the limit where Delta chi^2 = the --cl level; toys: the Feldman-Cousins "
+                         "limit from pseudo-experiments (Poisson forms: templates-poisson, pulls-poisson, "
+                         "gaussian-sm); per_experiment stays Wilks")
+    add_toys(sp)
     sp.set_defaults(func=cmd_mass_limit)
 
     sp = subparsers.add_parser("limit-scan", help="mass limit versus uncertainty or luminosity (Figs. 2, 3)")
@@ -159,6 +170,7 @@ def cmd_mass_limit(args):
 
     if args.separate and args.out is None:
         raise UsageError("--separate: applies only with --out (it chooses the curves of the plot)")
+    check_toys(args)
     model, cb, names, ms, cl, level, mass_range = _heavy_setup(args)
     res = heavy.mass_limit(tuple(ms.values()), model, cb, level=level, mass_range_gev=mass_range)
     out = {"model": model.name, "cl": cl, "delta_chi2": level, "mass_limit_gev": res["mass_limit_gev"],
@@ -167,6 +179,18 @@ def cmd_mass_limit(args):
     if model.name == "e6":
         out["cos_beta"] = cb
     warnings = _form_warnings(args, ms)
+    if args.method == "toys":
+        from ..inference.limits import HEAVY_AXIS
+
+        wilks = res["mass_limit_gev"]
+        toy = toy_limits_of(args, tuple(ms.values()), model, [cb],
+                            [math.log10(wilks) if wilks is not None else math.nan], cl,
+                            [math.log10(m) for m in mass_range], HEAVY_AXIS, False, None if args.quiet else sys.stderr)
+        row = toy_rows([{"mass_limit_gev": wilks}], toy, "mass_limit_gev", lambda t: 10.0**t)[0]
+        out.update(row)
+        res = dict(res, mass_limit_gev=row["mass_limit_gev"])
+        out["method"], out["toys"] = "toys", toy_summary(args, toy)
+        warnings += [w.replace("limits[0]", "mass_limit_gev") for w in toy_warnings([row])]
     if res["above_range"]:
         warnings.append(f"excluded up to the top of the mass range {mass_range[1]:g} GeV (the limit reported is "
                         "that mass: raise --mass-range-gev)")

@@ -12,8 +12,10 @@ from .options import (
     add_level,
     add_pressure,
     add_sin2w,
+    add_toys,
     check_data_count,
     check_pressure_used,
+    check_toys,
     experiments,
     float_list,
     grid_shape,
@@ -29,6 +31,7 @@ from .options import (
     reject,
     whole,
 )
+from .toys import toy_limits_of, toy_rows, toy_summary, toy_warnings
 
 DEFAULT_MASSES_MEV = "1,3,10,30,100,300,1000"
 DEFAULT_COUPLING_RANGE = "1e-8,1"
@@ -49,9 +52,12 @@ def register(subparsers) -> None:
     sp.add_argument("--coupling-range", default=DEFAULT_COUPLING_RANGE,
                     help=f"LO,HI of the coupling scan (default {DEFAULT_COUPLING_RANGE}; HI <= sqrt(4 pi))")
     sp.add_argument("--grid", help=f"NM,NG: Delta chi^2 map on a log grid (default {DEFAULT_GRID} with --out)")
-    sp.add_argument("--method", choices=["grid", "trace"], default="grid",
-                    help="the exclusion contour from a Delta chi^2 grid (default) or by gradient-based level-set "
-                         "tracing (zprime_jax.contours; every branch, far fewer chi^2 evaluations)")
+    sp.add_argument("--method", choices=["grid", "trace", "toys"], default="grid",
+                    help="grid (default): Wilks limits and the exclusion contour from a Delta chi^2 grid; trace: "
+                         "the contour by gradient-based level-set tracing (every branch, far fewer chi^2 "
+                         "evaluations); toys: Feldman-Cousins limits at --masses-mev from pseudo-experiments "
+                         "(coverage-correct at low counts; the grid contour, with --out, stays Wilks)")
+    add_toys(sp)
     sp.add_argument("--data", action="append",
                     help="observed counts per bin (CSV or JSON), one per --experiment in the same order: an "
                          "exclusion relative to the best fit instead of the Asimov SM")
@@ -141,7 +147,9 @@ def cmd_sensitivity(args):
     g_range = _coupling_range(args.coupling_range)
     if args.method == "trace":
         reject(args, ("grid",), "to --method trace (the contour is traced, not rastered)")
-    grid_size = grid_shape(args.grid if args.grid is not None else DEFAULT_GRID) if args.method == "grid" else None
+    check_toys(args)
+    with_grid = args.method in ("grid", "toys")
+    grid_size = grid_shape(args.grid if args.grid is not None else DEFAULT_GRID) if with_grid else None
     m_range = None if args.mass_range_mev is None else light_mass_range(args.mass_range_mev)
     progress = None if args.quiet else sys.stderr
 
@@ -149,7 +157,7 @@ def cmd_sensitivity(args):
     check_pressure_used(args, specs.values())
     # observed data: --data, or a spec's own measurement (COHERENT 2017, eq. 21)
     observed = bool(args.data) or any(declares_measurement(s.statistics) for s in specs.values())
-    want_grid = args.method == "grid" and (args.grid is not None or args.out is not None)
+    want_grid = with_grid and (args.grid is not None or args.out is not None)
     if m_range is not None and not (want_grid or args.method == "trace" or observed):
         raise UsageError("--mass-range-mev: applies only to a grid (--grid or --out), --method trace or a best "
                          "fit to observed data; the limits are at --masses-mev")
@@ -173,9 +181,18 @@ def cmd_sensitivity(args):
 
     out = {"model": model.name, "cl": cl, "delta_chi2": level, "experiments": names,
            "likelihoods": analysis.likelihoods, "limits": rows(lim), "converged": bool(np.all(lim["converged"]))}
+    if args.method == "toys":
+        from ..inference.limits import LIGHT_AXIS
+
+        toy = toy_limits_of(args, analysis, model, masses, np.log10(lim["coupling"]), cl,
+                            np.log10(g_range), LIGHT_AXIS, True, progress)
+        out["limits"] = toy_rows(out["limits"], toy, "coupling", lambda t: 10.0 ** t)
+        out["method"], out["toys"] = "toys", toy_summary(args, toy)
+        lim = dict(lim, coupling=np.asarray([np.nan if r["coupling"] is None else r["coupling"]
+                                             for r in out["limits"]]))
     if args.pressure_torr is not None:
         out["pressure_torr"] = args.pressure_torr
-    warnings = _limit_warnings(masses, lim, g_range)
+    warnings = _limit_warnings(masses, lim, g_range) if args.method != "toys" else toy_warnings(out["limits"])
     if fit is not None:
         out["best_fit"] = fit
         out["reference"] = "best-fit"

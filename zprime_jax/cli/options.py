@@ -217,6 +217,27 @@ def heavy_mass_range(text: str | None, option: str = "--mass-range-gev") -> tupl
     return lo, hi
 
 
+DEFAULT_TOYS = 2000
+
+
+def add_toys(sp) -> None:
+    """``--toys`` and ``--seed`` of ``--method toys`` (Feldman-Cousins limits)."""
+    sp.add_argument("--toys", type=whole(ge=100, le=10**6),
+                    help=f"--method toys: pseudo-experiments per test point (default {DEFAULT_TOYS}; the "
+                         "critical value's Monte-Carlo error falls as 1/sqrt(N))")
+    sp.add_argument("--seed", type=whole(ge=0, le=2**32 - 1),
+                    help="--method toys: seed of the pseudo-experiments (default 0)")
+
+
+def check_toys(args) -> None:
+    """``--toys``/``--seed`` need ``--method toys``, which takes its level from ``--cl``."""
+    if args.method != "toys":
+        reject(args, ("toys", "seed"), "without --method toys")
+    elif getattr(args, "delta_chi2", None) is not None:
+        raise UsageError("--delta-chi2: does not apply to --method toys (the critical values come from the toys "
+                         "at --cl)")
+
+
 def reject(args, options: tuple[str, ...], reason: str) -> None:
     """An error for the first of ``options`` (dest names) given on the command line: it does not apply."""
     for dest in options:

@@ -57,9 +57,10 @@ def signal_at(c, x):
 class RowContext:
     """Per-fixed-value data of a row: each measurement's coefficients, prepared data and reference."""
 
-    def __init__(self, fixed, analysis, model):
+    def __init__(self, fixed, analysis, model, coeffs=None):
+        """``coeffs``: the counts polynomials where already at hand (else from the kernels at ``fixed``)."""
         self.analysis = analysis
-        self.coeffs = [counts_polynomial(m.kernel, model, fixed) for m in analysis]
+        self.coeffs = coeffs if coeffs is not None else [counts_polynomial(m.kernel, model, fixed) for m in analysis]
         self.prepared = [m.likelihood.prepare(m.data) for m in analysis]
         self.refs = [m.chi2_ref for m in analysis]
 

@@ -85,7 +85,8 @@ def block_function(fn, devices: tuple, batch_size: int, statics: tuple):
     return _COMPILED[key]
 
 
-def _progress(label, done, total, start, stream):
+def show_progress(label, done, total, start, stream):
+    """A progress bar ``label [###   ] done/total (elapsed)`` on ``stream`` (None: silent)."""
     if stream is None:
         return
     bar = "#" * int(30 * done / total)
@@ -149,7 +150,7 @@ def sharded_map(fn, inputs, replicated=(), statics=(), batch_size: int = 256, de
         outs.append(f(*args(i)))
         if progress is not None:         # dispatch is asynchronous: wait, so the bar shows work done
             jax.block_until_ready(outs[-1])
-            _progress(label, i + 1, calls, t1, progress)
+            show_progress(label, i + 1, calls, t1, progress)
     jax.block_until_ready(outs)
     run_s = time.perf_counter() - t1
     out = jax.tree_util.tree_map(lambda *xs: np.concatenate([np.asarray(x) for x in xs])[:n], *outs)

@@ -56,6 +56,7 @@ from .poisson_fast import (
     solve_pulls,
     solver_converged,
     warm_start,
+    zero_data_minimum,
 )
 from .profile import CONVERGENCE_TOL, Normalisations, Profile
 
@@ -132,6 +133,11 @@ def profile_pulls(signal, background, data, sigma_signal, sigma_background,
     g = jax.lax.stop_gradient(grad(xi))
     decrement = 0.5 * jnp.dot(g, _newton_direction(g, jax.lax.stop_gradient(hess(xi))))
     converged = jnp.isfinite(decrement) & (jnp.abs(decrement) < CONVERGENCE_TOL)
+    empty = jnp.sum(data) == 0                           # every bin empty: the exact minimum (mu >= 0)
+    xs0, xb0, _ = zero_data_minimum(jnp.sum(signal), pull_data(background, data, sigma_signal, sigma_background))
+    xi = jnp.where(empty, jnp.stack([xs0, xb0]), xi)
+    converged = converged | empty
+    decrement = jnp.where(empty, 0.0, decrement)
     chi2 = f(xi)
     return Profile(chi2=chi2, nuisances=xi, converged=converged, decrement=decrement,
                    chi2_lower=jnp.where(converged, jax.lax.stop_gradient(chi2), -jnp.inf),
@@ -182,6 +188,10 @@ class PoissonPulls(Normalisations):
     def asimov_data(self, sm_signal):
         """The Asimov data set: SM signal plus background, per bin."""
         return sm_signal + self.background
+
+    def toy_mean(self, nuisances, signal):
+        """Expected counts per bin at the nuisances, the mean of Poisson toy data: xi_S N + xi_B N_B."""
+        return nuisances[0] * signal + nuisances[1] * self.background
 
     def profile(self, signal, data, method: str = "robust", start=None) -> Profile:
         """chi^2 profiled over (xi_S, xi_B): ``method`` "robust" (:func:`profile_pulls`, the reference)

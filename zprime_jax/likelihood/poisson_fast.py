@@ -201,7 +201,23 @@ def solve_pulls(signal, pd: PullData, xs0, xb0, max_passes: int) -> SolverState:
     st = _state(xs0, xb0, ev, jnp.ones_like(ev.gs, dtype=jnp.int32))
     st = jax.lax.while_loop(lambda s: (s.passes < max_passes - 1) & ~_final_step_suffices(s, pd),
                             lambda s: _one_pass(s, signal, pd), st)
-    return _final_pass(st, signal, pd)
+    st = _final_pass(st, signal, pd)
+    xs, xb, chi2 = zero_data_minimum(jnp.sum(signal), pd)
+    empty = pd.data_total == 0
+    z = jnp.zeros_like(chi2)
+    exact = SolverState(xs, xb, chi2, z, z, z, z, z, z + 1.0, st.passes)
+    return jax.tree_util.tree_map(lambda a, b: jnp.where(empty, a, b), exact, st)
+
+
+def zero_data_minimum(total_signal, pd: PullData):
+    """(xi_S, xi_B, chi^2) of eq. 4.1 where every bin is empty: chi^2 = 2 (xi_S S + xi_B B) + pulls is
+    separable, and with the pulls >= 0 (mu >= 0: the extension 2 mu of an empty bin to mu < 0 would be
+    unbounded below as S grows) xi = max(0, 1 - sigma^2 S). Exact; both profilers use it."""
+    xs = jnp.maximum(0.0, 1.0 - pd.sigma_signal**2 * total_signal)
+    xb = jnp.maximum(0.0, 1.0 - pd.sigma_background**2 * pd.background_total)
+    chi2 = (2.0 * (xs * total_signal + xb * pd.background_total) + ((1.0 - xs) / pd.sigma_signal) ** 2
+            + ((1.0 - xb) / pd.sigma_background) ** 2)
+    return xs, xb, chi2
 
 
 def total_count_start(total_signal, pd: PullData):

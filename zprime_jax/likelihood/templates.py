@@ -155,6 +155,10 @@ class TemplatePoisson:
             mu = mu + jnp.sum(self.template_components(nuisances), axis=0)
         return mu
 
+    def toy_mean(self, nuisances, signal):
+        """The mean of Poisson toy data: :meth:`expected`."""
+        return self.expected(nuisances, signal)
+
     def data_chi2(self, nuisances, signal, data):
         """-2 ln(Poisson likelihood ratio) at fixed nuisances (no constraint terms)."""
         return jnp.sum(poisson_deviance(self.expected(nuisances, signal), data))
