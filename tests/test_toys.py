@@ -185,3 +185,27 @@ def test_cli_toys_rows_and_errors(low, capsys):
                  "--quiet"]) == 2
     err = json.loads(capsys.readouterr().out)
     assert err["field"] == "--method" and "coherent-2017" in err["error"]
+
+
+def test_cli_toys_region_on_a_grid(low, capsys, tmp_path):
+    """--method toys --grid NM,NG: the critical Delta chi^2 at every grid point and the region from it; along
+    each mass the excess q_obs - q_c turns positive from the SM side, where the Wilks limits say it should
+    within the grid's resolution (one coupling step)."""
+    from zprime_jax.cli.main import main
+
+    argv = ["sensitivity", "--experiment", str(low[0]), "--model", "b-l", "--masses-mev", "3,300", "--json",
+            "--quiet", "--method", "toys", "--toys", "400", "--grid", "3,9", "--mass-range-mev", "3,300",
+            "--coupling-range", "1e-6,1e-2", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    grid = out["toy_grid"]
+    crit, obs = np.asarray(grid["critical_delta_chi2"]), np.asarray(grid["delta_chi2_obs"])
+    assert crit.shape == (3, 9) and np.all(np.isfinite(crit)) and np.all(crit >= 0)
+    step = math.log10(grid["coupling"][1] / grid["coupling"][0])
+    for row, mass in ((0, 3.0), (2, 300.0)):
+        excluded = obs[row] > crit[row]
+        first = int(np.argmax(excluded))
+        assert excluded[first:].all() and not excluded[:first].any()
+        limit = next(r["coupling"] for r in out["limits"] if r["mass_mev"] == mass)
+        assert abs(math.log10(grid["coupling"][first] / limit)) <= step
+    assert (tmp_path / "sensitivity_b-l.png").exists() and (tmp_path / "contour_b-l.csv").read_text().count("\n") > 2

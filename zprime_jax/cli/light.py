@@ -7,6 +7,7 @@ import sys
 
 from ..io import write_csv, write_json
 from .options import (
+    DEFAULT_TOYS,
     UsageError,
     add_common,
     add_level,
@@ -218,8 +219,33 @@ def cmd_sensitivity(args):
                         "closed": [bool(c) for c in traced.closed], "converged": bool(traced.converged),
                         "wall_s": traced.trace.wall_s, "mass_range_mev": list(m_range),
                         "coupling_range": list(g_range)}
-    grids = {}
-    if want_grid:
+    grids, levels = {}, {}
+    if want_grid and args.method == "toys" and args.grid is not None:    # the Feldman-Cousins region
+        from types import SimpleNamespace
+
+        from ..inference.toys import critical_map
+
+        nm, ng = grid_size
+        m_range = m_range or default_range
+        grid_masses, grid_couplings = np.logspace(*np.log10(m_range), nm), np.logspace(*np.log10(g_range), ng)
+        if progress is not None:
+            progress.write(f"toys: critical map on {nm} x {ng} points x {args.toys or DEFAULT_TOYS} toys\n")
+        fc = critical_map(combined, model, grid_masses, grid_couplings, n_toys=args.toys or DEFAULT_TOYS, cl=cl,
+                          coupling_range=g_range, seed=args.seed or 0)
+        grids["combined"] = SimpleNamespace(masses_mev=grid_masses, couplings=grid_couplings,
+                                            delta_chi2=fc["excess"])
+        levels["combined"] = 0.0                                          # q_obs = q_c: the region's edge
+        out["toy_grid"] = {"shape": [nm, ng], "mass_range_mev": list(m_range), "coupling_range": list(g_range),
+                           "mass_mev": grid_masses.tolist(), "coupling": grid_couplings.tolist(),
+                           "critical_delta_chi2": fc["critical_delta_chi2"].tolist(),
+                           "critical_delta_chi2_error": fc["critical_error"].tolist(),
+                           "delta_chi2_obs": fc["delta_chi2_obs"].tolist(), "compile_s": fc["compile_s"],
+                           "run_s": fc["run_s"], "toys_per_s": fc["toys"] / fc["run_s"]}
+    elif want_grid:
+        if args.method == "toys":
+            out.setdefault("warnings", []).append(
+                "the grid contour is Wilks' (Delta chi^2 = level); --grid NM,NG with --method toys gives the "
+                "Feldman-Cousins region on that grid (every point its own toys)")
         nm, ng = grid_size
         m_range = m_range or default_range
         grid_masses = np.logspace(*np.log10(m_range), nm)
@@ -245,7 +271,7 @@ def cmd_sensitivity(args):
         contour_rows = []
         for label, grid in grids.items():
             key = label if (len(names) > 1 or label != "combined") else names[0]
-            lines = scan.contour_lines(grid, level)
+            lines = scan.contour_lines(grid, levels.get(label, level))
             contours[key] = lines
             for i, ln in enumerate(lines):
                 contour_rows += [[key, i, f"{m:.8g}", f"{c:.8g}"] for m, c in ln]
