@@ -11,8 +11,8 @@ warm-started along the row, 2 + 16 golden-section points). Cases:
 
 1. ``one-bin``: ESS-CsI reduced to one bin at 4 g (2.6 signal + 0.55 background events), B-L at 10 MeV:
    the low-count case of the coverage tests. Baseline: the same statistic in a Python loop over toys with
-   NumPy draws and ``scipy.optimize`` (Nelder-Mead profile of (xi_S, xi_B) >= 0 at every point of the same
-   16-point grid, bounded Brent refinement), timed on ``--baseline-toys`` toys; it is checked against the
+   NumPy draws and ``tests/reference_toys.py`` (Nelder-Mead profile of (xi_S, xi_B) >= 0 at every point of
+   the same 16-point grid, bounded Brent refinement), timed on ``--baseline-toys`` toys; it is checked against the
    package on those toys (1e-4) before any ratio is printed.
 2. ``ess-csi``: the full ESS-CsI spectrum (pulls-poisson), same model and mass.
 3. ``coherent-csi-2021`` (``--coherent-toys N`` > 0): the released CsI data, energy x time templates with
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import pathlib
 import sys
 import time
@@ -37,7 +36,6 @@ jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
-from scipy import optimize  # noqa: E402
 
 from zprime_jax.inference import limits, toys  # noqa: E402
 from zprime_jax.kernels.rates import build_kernel, counts_polynomial  # noqa: E402
@@ -72,35 +70,14 @@ def time_package(analysis, polys, x, n_toys, axis=limits.LIGHT_AXIS, t_range=T_R
             "q90": float(np.quantile(np.asarray(q), 0.9))}
 
 
-def scipy_statistic(n, coeffs, background, sigma_s, sigma_b, x_test):
-    """One toy's q by SciPy (the baseline loop body): one bin, (xi_S, xi_B) >= 0."""
-    c0, c1, c2 = coeffs
-
-    def chi2(x):
-        s = c0 + x * (c1 + x * c2)
-
-        def f(xi):
-            mu = xi[0] * s + xi[1] * background
-            if n > 0 and mu <= 0:
-                return math.inf
-            return (2 * (mu - n + (n * math.log(n / mu) if n > 0 else 0.0)) + ((1 - xi[0]) / sigma_s) ** 2
-                    + ((1 - xi[1]) / sigma_b) ** 2)
-        return optimize.minimize(f, [1.0, 1.0], method="Nelder-Mead", bounds=[(0, None), (0, None)],
-                                 options={"xatol": 1e-10, "fatol": 1e-12}).fun
-
-    grid = np.linspace(*T_RANGE, toys.GRID_POINTS)
-    values = [chi2(10 ** (2 * t)) for t in grid]
-    j = int(np.argmin(values))
-    res = optimize.minimize_scalar(lambda t: chi2(10 ** (2 * t)), method="bounded",
-                                   bounds=(grid[max(j - 1, 0)], grid[min(j + 1, len(grid) - 1)]))
-    return chi2(x_test) - min(chi2(0.0), values[j], res.fun)
-
-
 def baseline(analysis, polys, x, n_toys, seed=5):
     """The NumPy/SciPy toy loop; returns its timing and the max |q - package q| on the same toys."""
     form = analysis[0].likelihood
     c = [float(v[0]) for v in polys[0]]
     b, ss, sb = float(form.background[0]), float(form.sigma_signal), float(form.sigma_background)
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
+    import reference_toys
+
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     ns, qs = [], []
@@ -108,7 +85,7 @@ def baseline(analysis, polys, x, n_toys, seed=5):
         xi_s, xi_b = max(rng.normal(1, ss), 0.0), max(rng.normal(1, sb), 0.0)
         n = int(rng.poisson(xi_s * (c[0] + x * (c[1] + x * c[2])) + xi_b * b))
         ns.append(n)
-        qs.append(scipy_statistic(n, c, b, ss, sb, x))
+        qs.append(reference_toys.statistic(n, c, b, ss, sb, x, T_RANGE, toys.GRID_POINTS))
     run_s = time.perf_counter() - t0
     ours = jax.jit(jax.vmap(lambda d: toys.fc_statistic(toys._with_data(analysis, (d,)), polys, x,
                                                          jnp.asarray(T_RANGE), limits.LIGHT_AXIS)[0]))(

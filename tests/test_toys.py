@@ -13,7 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from scipy import optimize, stats
+import reference_toys
+from scipy import stats
 
 from zprime_jax.inference import limits, toys
 from zprime_jax.kernels.rates import build_kernel, counts_polynomial
@@ -63,31 +64,6 @@ def _with_counts(analysis, counts):
     return jax.vmap(lambda d: toys._with_data(analysis, (d,)))(data)
 
 
-def _scipy_statistic(n, poly, background, sigma_s, sigma_b, x_test):
-    """q(x_test) written out: eq. 4.1 profiled over (xi_S, xi_B) >= 0 by SciPy, minimised over x >= 0 by a
-    dense log grid in g and a bounded Brent refinement."""
-    c0, c1, c2 = (float(c[0]) for c in poly)
-
-    def chi2(x):
-        s = c0 + x * (c1 + x * c2)
-
-        def f(xi):
-            mu = xi[0] * s + xi[1] * background
-            if n > 0 and mu <= 0:
-                return math.inf
-            dev = 2 * (mu - n + (n * math.log(n / mu) if n > 0 else 0.0))
-            return dev + ((1 - xi[0]) / sigma_s) ** 2 + ((1 - xi[1]) / sigma_b) ** 2
-        return optimize.minimize(f, [1.0, 1.0], method="Nelder-Mead", bounds=[(0, None), (0, None)],
-                                 options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000}).fun
-
-    lg = np.linspace(-7, -2, 201)
-    values = [chi2(10 ** (2 * t)) for t in lg]
-    j = int(np.argmin(values))
-    res = optimize.minimize_scalar(lambda t: chi2(10 ** (2 * t)), bounds=(lg[max(j - 1, 0)], lg[min(j + 1, 200)]),
-                                   method="bounded", options={"xatol": 1e-9})
-    return chi2(x_test) - min(chi2(0.0), values[j], res.fun)
-
-
 def test_statistic_against_scipy(low):
     """q(x) of data sets n = 0, 2, 7 against the SciPy profile and minimisation; 1e-5: the Nelder-Mead and
     Brent tolerances (the package's golden section brackets to 4.6e-4 of two grid steps)."""
@@ -96,8 +72,8 @@ def test_statistic_against_scipy(low):
     x_test = (4e-5) ** 2
     ours = np.asarray(_statistic(_with_counts(analysis, [0.0, 2.0, 7.0]), polys, x_test))
     for n, q in zip((0, 2, 7), ours):
-        ref = _scipy_statistic(n, polys[0], float(form.background[0]), float(form.sigma_signal),
-                               float(form.sigma_background), x_test)
+        ref = reference_toys.statistic(n, [float(c[0]) for c in polys[0]], float(form.background[0]),
+                                       float(form.sigma_signal), float(form.sigma_background), x_test)
         assert q == pytest.approx(ref, abs=1e-5), n
 
 
