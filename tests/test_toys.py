@@ -157,10 +157,34 @@ def test_cli_toys_rows_and_errors(low, capsys):
     for extra, field in ((["--toys", "500"], "--toys"), (["--method", "toys", "--delta-chi2", "2.7"], "--delta-chi2")):
         assert main([*argv, *extra]) == 2
         assert json.loads(capsys.readouterr().out)["field"] == field
-    assert main(["mass-limit", "--experiment", "coherent-csi", "--model", "lr", "--method", "toys", "--json",
-                 "--quiet"]) == 2
-    err = json.loads(capsys.readouterr().out)
-    assert err["field"] == "--method" and "coherent-2017" in err["error"]
+    for experiment, form in (("coherent-csi", "coherent-2017"), ("cr51-lxe-a", "gaussian-sm")):
+        assert main(["mass-limit", "--experiment", experiment, "--model", "lr", "--method", "toys", "--json",
+                     "--quiet"]) == 2
+        err = json.loads(capsys.readouterr().out)
+        assert err["field"] == "--method" and form in err["error"] and "default (Wilks)" in err["error"]
+
+
+def test_empty_data_profile_is_the_constrained_minimum_with_its_derivative():
+    """Every bin empty: chi^2 = 2 (xi_S S + xi_B B) + pulls on xi >= 0, minimum xi = max(0, 1 - sigma^2 S)
+    (written out here); both profilers give it, and the fast one's derivative in the signal scale matches
+    a central difference (at the active bound xi_S = 0 and in the interior)."""
+    from zprime_jax.likelihood.poisson import profile_pulls
+    from zprime_jax.likelihood.poisson_fast import profile_pulls_fast
+
+    background, data = jnp.asarray([0.3, 0.2]), jnp.zeros(2)
+    for total, sigma_s in ((40.0, 0.2), (5.0, 0.2)):
+        signal = jnp.asarray([0.6, 0.4]) * total
+        xs, xb = max(0.0, 1 - sigma_s**2 * total), max(0.0, 1 - 0.01**2 * 0.5)
+        exact = 2 * (xs * total + xb * 0.5) + ((1 - xs) / sigma_s) ** 2 + ((1 - xb) / 0.01) ** 2
+        for profile in (profile_pulls, profile_pulls_fast):
+            assert float(profile(signal, background, data, sigma_s, 0.01).chi2) == pytest.approx(exact, rel=1e-12)
+
+        def chi2(scale, signal=signal, sigma_s=sigma_s):
+            return profile_pulls_fast(scale * signal, background, data, sigma_s, 0.01).chi2
+
+        h = 1e-6
+        fd = (float(chi2(1 + h)) - float(chi2(1 - h))) / (2 * h)
+        assert float(jax.grad(chi2)(1.0)) == pytest.approx(fd, rel=1e-6, abs=1e-6)
 
 
 def test_cli_toys_region_on_a_grid(low, capsys, tmp_path):

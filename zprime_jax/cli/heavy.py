@@ -28,7 +28,7 @@ from .options import (
     real,
     reject,
 )
-from .toys import toy_limits_of, toy_rows, toy_summary, toy_warnings
+from .toys import check_toy_forms, toy_limits_of, toy_rows, toy_summary, toy_warnings
 
 DEFAULT_PLANE_GRID = "201,201"
 MAX_LUMINOSITY_RATIO = 1e6      # F'/F: beyond a million times the exposure the statistics are not the paper's
@@ -65,8 +65,8 @@ def register(subparsers) -> None:
                     help="with --out, plot each --experiment alone without the combined curve (Fig. 4: A, B, C)")
     sp.add_argument("--method", choices=["wilks", "toys"], default="wilks",
                     help="wilks (default): the limit where Delta chi^2 = the --cl level; toys: the Feldman-Cousins "
-                         "limit from pseudo-experiments (Poisson forms: templates-poisson, pulls-poisson, "
-                         "gaussian-sm); per_experiment stays Wilks")
+                         "limit from pseudo-experiments (Poisson forms: templates-poisson, pulls-poisson); "
+                         "per_experiment and the --out Delta chi^2 profiles stay Wilks")
     add_toys(sp)
     sp.set_defaults(func=cmd_mass_limit)
 
@@ -172,6 +172,8 @@ def cmd_mass_limit(args):
         raise UsageError("--separate: applies only with --out (it chooses the curves of the plot)")
     check_toys(args)
     model, cb, names, ms, cl, level, mass_range = _heavy_setup(args)
+    if args.method == "toys":
+        check_toy_forms(tuple(ms.values()))
     res = heavy.mass_limit(tuple(ms.values()), model, cb, level=level, mass_range_gev=mass_range)
     out = {"model": model.name, "cl": cl, "delta_chi2": level, "mass_limit_gev": res["mass_limit_gev"],
            "experiments": names, "chi2_forms": {n: m.likelihood.form for n, m in ms.items()},
@@ -179,6 +181,11 @@ def cmd_mass_limit(args):
     if model.name == "e6":
         out["cos_beta"] = cb
     warnings = _form_warnings(args, ms)
+    wilks = "wilks_mass_limit_gev" if args.method == "toys" else "mass_limit_gev"
+    if res["above_range"]:
+        warnings.append(f"{wilks}: excluded up to the top of the mass range {mass_range[1]:g} GeV (the limit "
+                        "reported is that mass: raise --mass-range-gev)")
+    warnings += [w for w in [_null_reason(wilks, res, mass_range)] if w]
     if args.method == "toys":
         from ..inference.limits import HEAVY_AXIS
 
@@ -188,13 +195,12 @@ def cmd_mass_limit(args):
                             [math.log10(m) for m in mass_range], HEAVY_AXIS, False, None if args.quiet else sys.stderr)
         row = toy_rows([{"mass_limit_gev": wilks}], toy, "mass_limit_gev", lambda t: 10.0**t)[0]
         out.update(row)
-        res = dict(res, mass_limit_gev=row["mass_limit_gev"])
+        out["wilks_delta_chi2"] = out.pop("delta_chi2")
         out["method"], out["toys"] = "toys", toy_summary(args, toy)
         warnings += [w.replace("limits[0]", "mass_limit_gev") for w in toy_warnings([row])]
-    if res["above_range"]:
-        warnings.append(f"excluded up to the top of the mass range {mass_range[1]:g} GeV (the limit reported is "
-                        "that mass: raise --mass-range-gev)")
-    warnings += [w for w in [_null_reason("mass_limit_gev", res, mass_range)] if w]
+        if args.out:
+            warnings.append("the --out Delta chi^2 profiles and their level line are Wilks'; the Feldman-Cousins "
+                            "critical values are in toys.test_points")
     per = {}
     if len(names) > 1 or args.out:
         per = {n: heavy.mass_limit((m,), model, cb, level=level, mass_range_gev=mass_range) for n, m in ms.items()}

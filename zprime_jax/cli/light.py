@@ -32,7 +32,7 @@ from .options import (
     reject,
     whole,
 )
-from .toys import toy_limits_of, toy_rows, toy_summary, toy_warnings
+from .toys import check_toy_forms, toy_limits_of, toy_rows, toy_summary, toy_warnings
 
 DEFAULT_MASSES_MEV = "1,3,10,30,100,300,1000"
 DEFAULT_COUPLING_RANGE = "1e-8,1"
@@ -57,7 +57,8 @@ def register(subparsers) -> None:
                     help="grid (default): Wilks limits and the exclusion contour from a Delta chi^2 grid; trace: "
                          "the contour by gradient-based level-set tracing (every branch, far fewer chi^2 "
                          "evaluations); toys: Feldman-Cousins limits at --masses-mev from pseudo-experiments "
-                         "(coverage-correct at low counts; the grid contour, with --out, stays Wilks)")
+                         "(coverage-correct at low counts; with --grid the Feldman-Cousins region on that "
+                         "grid, else the --out contour stays Wilks)")
     add_toys(sp)
     sp.add_argument("--data", action="append",
                     help="observed counts per bin (CSV or JSON), one per --experiment in the same order: an "
@@ -165,6 +166,8 @@ def cmd_sensitivity(args):
     kernels = {n: build_kernel(s) for n, s in specs.items()}
     counts = observed_counts(args.data, names, kernels)
     analysis = Analysis(tuple(measurement(kernels[n], model, data=c) for n, c in zip(names, counts)))
+    if args.method == "toys":
+        check_toy_forms(analysis)
     default_range = (min(masses), max(masses)) if min(masses) < max(masses) else light_mass_range(None)
     fit = None
     if not all(m.asimov for m in analysis):
@@ -182,9 +185,12 @@ def cmd_sensitivity(args):
 
     out = {"model": model.name, "cl": cl, "delta_chi2": level, "experiments": names,
            "likelihoods": analysis.likelihoods, "limits": rows(lim), "converged": bool(np.all(lim["converged"]))}
+    wilks_warnings = _limit_warnings(masses, lim, g_range)
     if args.method == "toys":
         from ..inference.limits import LIGHT_AXIS
 
+        wilks_warnings = [f"wilks_{w}" for w in wilks_warnings]
+        out["wilks_delta_chi2"] = out.pop("delta_chi2")
         toy = toy_limits_of(args, analysis, model, masses, np.log10(lim["coupling"]), cl,
                             np.log10(g_range), LIGHT_AXIS, True, progress)
         out["limits"] = toy_rows(out["limits"], toy, "coupling", lambda t: 10.0 ** t)
@@ -193,7 +199,7 @@ def cmd_sensitivity(args):
                                              for r in out["limits"]]))
     if args.pressure_torr is not None:
         out["pressure_torr"] = args.pressure_torr
-    warnings = _limit_warnings(masses, lim, g_range) if args.method != "toys" else toy_warnings(out["limits"])
+    warnings = wilks_warnings + (toy_warnings(out["limits"]) if args.method == "toys" else [])
     if fit is not None:
         out["best_fit"] = fit
         out["reference"] = "best-fit"
@@ -235,6 +241,10 @@ def cmd_sensitivity(args):
         grids["combined"] = SimpleNamespace(masses_mev=grid_masses, couplings=grid_couplings,
                                             delta_chi2=fc["excess"])
         levels["combined"] = 0.0                                          # q_obs = q_c: the region's edge
+        if len(names) > 1:
+            out.setdefault("warnings", []).append(
+                "the Feldman-Cousins region is drawn for the combination only (each experiment would need its "
+                "own toys at every grid point)")
         out["toy_grid"] = {"shape": [nm, ng], "mass_range_mev": list(m_range), "coupling_range": list(g_range),
                            "mass_mev": grid_masses.tolist(), "coupling": grid_couplings.tolist(),
                            "critical_delta_chi2": fc["critical_delta_chi2"].tolist(),
@@ -293,8 +303,8 @@ def cmd_sensitivity(args):
         out["files"] = files
 
     if not args.json:
-        print(f"{model.name}: {100 * cl:.4g}% CL (Delta chi2 = {level:.3f}), "
-              f"experiments: {', '.join(names)}")
+        how = "Feldman-Cousins (toys)" if args.method == "toys" else f"Delta chi2 = {level:.3f}"
+        print(f"{model.name}: {100 * cl:.4g}% CL ({how}), experiments: {', '.join(names)}")
         for r in out["limits"]:
             g = "no sensitivity in range" if r["coupling"] is None else f"{r['coupling']:.4e}"
             print(f"  m = {r['mass_mev']:10.4g} MeV   g > {g}")

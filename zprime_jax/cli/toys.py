@@ -7,6 +7,17 @@ import math
 from .options import DEFAULT_TOYS, UsageError
 
 
+def check_toy_forms(analysis) -> None:
+    """Before any scan: every measurement has a Poisson form (else an error naming --method)."""
+    from ..errors import InputError
+    from ..inference.toys import check_forms
+
+    try:
+        check_forms(analysis)
+    except InputError as err:
+        raise UsageError(str(err)) from None
+
+
 def toy_limits_of(args, analysis, model, fixed_values, t_wilks, cl, t_range, axis, increasing, progress):
     """Run the construction with the command's ``--toys`` and ``--seed``; a form without toys names --method."""
     from ..errors import InputError

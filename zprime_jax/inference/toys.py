@@ -15,14 +15,15 @@ x = 0, refined by golden-section search around the best grid point. The critical
 - every nuisance drawn from its constraint, N(nominal, sigma), normalisation factors truncated at 0
   (the hybrid, "unconditional" ensemble; the constraint centres of the fit stay at the nominal values);
 - every bin drawn from a Poisson distribution around the expected counts at x and those nuisances
-  (``likelihood.toy_mean``; eq. 23's data are Poisson around the prediction, its delta N = sqrt(N));
+  (``likelihood.toy_mean``, clipped at 0: interpolated shape nuisances can push a bin's mean below it);
 - each toy profiled like the data (:func:`fc_statistic`).
 
 The confidence set at a fixed mass is {x : q_obs(x) <= q_c(x)}; the limit is its first edge coming from
 the SM, found where q_obs - q_c changes sign on test points around the Wilks limit (linear in t between
 them). Wilks' theorem would put q_c = 2.71 at 90% CL everywhere; near the boundary x = 0 and at low counts
-it does not hold (Denton & Gehrlein, arXiv:2008.06062). The total-count forms of eqs. 21-22 have
-non-Poisson variances and no toys (an error names them).
+it does not hold (Denton & Gehrlein, arXiv:2008.06062). The Gaussian forms of eqs. 21-23 have no toys
+(an error names them): eqs. 21-22 have non-Poisson variances, and eq. 23 divides by the data themselves,
+a Neyman chi^2 whose toys are biased by about a count per bin (its delta N = sqrt(N) is the Asimov one's).
 
 Everything is vmapped over the toys and ``lax.map``-ped over test points and masses: one compiled program
 per analysis shape, whatever the number of masses.
@@ -49,11 +50,13 @@ TEST_OFFSETS = np.linspace(-0.3, 0.3, 7)
 _GOLD = (math.sqrt(5.0) - 1.0) / 2.0
 
 
-def _check_forms(analysis: Analysis) -> None:
-    for m in analysis:
+def check_forms(analysis) -> None:
+    """Toys need a Poisson likelihood form in every measurement (module docstring); an error names --method."""
+    for m in as_analysis(analysis):
         if not hasattr(m.likelihood, "toy_mean"):
-            raise InputError(f"--method: toys need Poisson data; {m.name} uses {m.likelihood.form} "
-                             f"({m.likelihood.equation}), whose variance is not Poisson: use Wilks (--method grid)")
+            raise InputError(f"--method: toys need a Poisson likelihood (pulls-poisson, templates-poisson); "
+                             f"{m.name} uses {m.likelihood.form} ({m.likelihood.equation}): use the default "
+                             "(Wilks) method")
 
 
 def _signals(polys, x):
@@ -147,7 +150,7 @@ def pseudo_data(key, analysis: Analysis, signals, n_toys: int):
     out = []
     for m, idx, s, k in zip(analysis, index, signals, k_bins):
         mean = jax.vmap(lambda nu, m=m, s=s: m.likelihood.toy_mean(nu, s))(drawn[:, jnp.asarray(idx, dtype=int)])
-        out.append(jax.random.poisson(k, mean).astype(mean.dtype))
+        out.append(jax.random.poisson(k, jnp.maximum(mean, 0.0)).astype(mean.dtype))
     return tuple(out)
 
 
@@ -160,7 +163,7 @@ def toy_statistics(key, analysis: Analysis, polys, x_test, n_toys: int, t_range,
     """q(x_test) of ``n_toys`` pseudo-experiments generated at x_test, (n_toys,) (vmapped in batches)."""
     signals = _signals(polys, x_test)
     n_batches = -(-n_toys // TOY_BATCH)
-    batch = min(n_toys, TOY_BATCH)
+    batch = -(-n_toys // n_batches)              # n_batches x batch >= n_toys, padding < n_batches
 
     def one_batch(k):
         data = pseudo_data(k, analysis, signals, batch)
@@ -172,12 +175,13 @@ def toy_statistics(key, analysis: Analysis, polys, x_test, n_toys: int, t_range,
 
 
 def quantile_with_error(q, cl: float):
-    """The ``cl`` quantile of toy statistics ``q`` (..., N) and its Monte-Carlo error: half the distance of
-    the order statistics at ranks N cl +- sqrt(N cl (1 - cl)) (the binomial spread of the rank)."""
+    """The ``cl`` quantile of toy statistics ``q`` (..., N) -- the order statistic of rank ceil(N cl), the
+    smallest with at least a fraction cl of the toys at or below it -- and its Monte-Carlo error: half the
+    distance of the order statistics at ranks N cl +- sqrt(N cl (1 - cl)) (the binomial spread of the rank)."""
     n = q.shape[-1]
     s = jnp.sort(q, axis=-1)
     spread = math.sqrt(n * cl * (1.0 - cl))
-    lo, mid, hi = (int(min(max(round(n * cl + d) - 1, 0), n - 1)) for d in (-spread, 0.0, spread))
+    lo, mid, hi = (int(min(max(math.ceil(n * cl + d - 1e-9) - 1, 0), n - 1)) for d in (-spread, 0.0, spread))
     return s[..., mid], 0.5 * (s[..., hi] - s[..., lo])
 
 
@@ -226,7 +230,7 @@ def critical_map(analysis, model, masses_mev, couplings, *, n_toys: int, cl: flo
     import time
 
     analysis = as_analysis(analysis)
-    _check_forms(analysis)
+    check_forms(analysis)
     masses = jnp.asarray(masses_mev, dtype=float)
     t_couplings = jnp.log10(jnp.asarray(couplings, dtype=float))
     t_range = jnp.log10(jnp.asarray(coupling_range, dtype=float))
@@ -245,8 +249,9 @@ WINDOW_SHIFTS = 3         # the test window moves by its width at most this many
 
 
 def crossing(t_tests, q_obs, q_crit, increasing: bool = True):
-    """First t (coming from the SM side) where q_obs - q_crit turns positive, linear between test points;
-    NaN where it does not change sign on the test points (with ``below``: already positive at the first)."""
+    """(t, status): the first t (coming from the SM side) where q_obs - q_crit turns positive, linear between
+    test points; NaN with "below-test-points" where it is positive already at the first test point, or
+    "above-test-points" where it never turns positive."""
     order = np.argsort(t_tests) if increasing else np.argsort(-np.asarray(t_tests))
     t, d = np.asarray(t_tests)[order], (np.asarray(q_obs) - np.asarray(q_crit))[order]
     if d[0] > 0:
@@ -277,13 +282,14 @@ def toy_limits(analysis, model, fixed_values, t_wilks, *, n_toys: int, cl: float
     from .sharding import show_progress
 
     analysis = as_analysis(analysis)
-    _check_forms(analysis)
+    check_forms(analysis)
     if n_toys < 100:
         raise InputError(f"--toys: at least 100 toys are needed for a {cl:g} quantile, got {n_toys}")
     key = jax.random.PRNGKey(seed)
     t_range = jnp.asarray(t_range, dtype=float)
     sign = 1.0 if increasing else -1.0
     width = float(TEST_OFFSETS[-1] - TEST_OFFSETS[0])
+    step = float(TEST_OFFSETS[1] - TEST_OFFSETS[0])
     out = {k: [] for k in ("t", "status", "critical_delta_chi2", "critical_error", "tests")}
     compiled, compile_s, run_s, n_run = None, 0.0, 0.0, 0
     start = time.perf_counter()
@@ -292,6 +298,7 @@ def toy_limits(analysis, model, fixed_values, t_wilks, *, n_toys: int, cl: float
         if np.isfinite(tw):
             polys = [counts_polynomial(m.kernel, model, fixed) for m in analysis]
             centre = float(tw)
+            seen = np.zeros((4, 0))                                       # t, q_obs, q_crit, q_err so far
             for shift in range(WINDOW_SHIFTS + 1):
                 t_tests = jnp.asarray(centre + sign * TEST_OFFSETS)
                 args = (jax.random.fold_in(key, 1000 * i + shift), analysis, polys, t_tests, t_range)
@@ -306,13 +313,16 @@ def toy_limits(analysis, model, fixed_values, t_wilks, *, n_toys: int, cl: float
                 tt = np.asarray(t_tests)
                 tests.append({"t": tt.tolist(), "q_obs": q_obs.tolist(), "q_crit": q_crit.tolist(),
                               "q_crit_error": q_err.tolist()})
-                t_lim, status = crossing(tt, q_obs, q_crit, increasing)
+                seen = np.concatenate([seen, np.stack([tt, q_obs, q_crit, q_err])], axis=1)
+                t_lim, status = crossing(seen[0], seen[1], seen[2], increasing)   # over every window so far
                 if status == "limit":
-                    order = np.argsort(tt)
-                    crit = float(np.interp(t_lim, tt[order], q_crit[order]))
-                    err = float(np.interp(t_lim, tt[order], q_err[order]))
+                    order = np.argsort(seen[0])
+                    crit = float(np.interp(t_lim, seen[0][order], seen[2][order]))
+                    err = float(np.interp(t_lim, seen[0][order], seen[3][order]))
                     break
-                centre += sign * width * (-1.0 if status == "below-test-points" else 1.0)
+                # the next window continues one step beyond the edge of those seen, on the side of the crossing
+                edge = seen[0].min() if (status == "below-test-points") == increasing else seen[0].max()
+                centre = edge + (width / 2 + step) * (-1.0 if (status == "below-test-points") == increasing else 1.0)
         for k, v in (("t", t_lim), ("status", status), ("critical_delta_chi2", crit), ("critical_error", err),
                      ("tests", tests)):
             out[k].append(v)

@@ -49,7 +49,3 @@ class GaussianSM(ClosedForm):
     def asimov_data(self, sm_signal):
         """Asimov data for eq. 23: the SM spectrum."""
         return sm_signal
-
-    def toy_mean(self, nuisances, signal):
-        """The mean of Poisson toy data: the prediction itself (eq. 23's delta N = sqrt(N) is its spread)."""
-        return signal

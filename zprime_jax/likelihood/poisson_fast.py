@@ -328,5 +328,8 @@ def profile_pulls_fast(signal, background, data, sigma_signal, sigma_background,
         xs0, xb0 = _positive_or(start[0], start[1], *cold_start(jnp.sum(sig0), pd0))
     st = solve_pulls(sig0, pd0, xs0, xb0, passes)
     chi2, xi = _implicit_chi2(st, jnp.asarray(signal), pd)
+    empty = pd0.data_total == 0                # the exact minimum, with its own derivatives (active bounds)
+    xs_e, xb_e, chi2_e = zero_data_minimum(jnp.sum(jnp.asarray(signal)), pd)
+    chi2, xi = jnp.where(empty, chi2_e, chi2), jnp.where(empty, jnp.stack([xs_e, xb_e]), xi)
     return Profile(chi2=chi2, nuisances=xi, converged=solver_converged(st), decrement=0.5 * st.l2,
                    chi2_lower=chi2_lower_bound(st, pd0), passes=st.passes)
