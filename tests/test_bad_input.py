@@ -378,6 +378,10 @@ def test_strict_json_replaces_non_finite_numbers_and_says_where():
     assert out["a"] is None and out["b"] == [1.0, None] and out["c"]["d"] is None and out["e"] == 2
     assert [w.split(":")[0] for w in out["warnings"]] == ["a", "b[1]", "c.d"]
     json.dumps(out, allow_nan=False)
+    # a null the result explains itself (its warning starts with the path) is not explained again
+    own = strict_result({"b": [1.0, float("nan")], "bb": float("nan"), "warnings": ["b[1] is null: not reached"]})
+    assert own["warnings"] == ["b[1] is null: not reached",
+                               "bb: not a finite number (the computation gave no value there); reported as null"]
 
 
 def test_output_into_a_closed_pipe_is_quiet():

@@ -47,14 +47,18 @@ def strict_json(obj, path: str = "") -> tuple[object, list[str]]:
 def strict_result(result: dict) -> dict:
     """A result as strict JSON: every non-finite number null, beside a ``warnings`` entry naming its path.
 
-    Results explain their own missing values (a limit not reached, ...); this catches whatever else is
-    not finite, so that no null goes unexplained.
+    Results explain their own missing values (a limit not reached, ...: a warning that starts with the
+    value's path); this catches whatever else is not finite, so that no null goes unexplained, and none is
+    explained twice.
     """
     clean, replaced = strict_json(result)
-    if replaced:
+    own = clean.get("warnings") or []
+    unexplained = [where for where in replaced             # a result's own warning naming the path explains it
+                   if not any(w.startswith((f"{where} ", f"{where}:")) for w in own)]
+    if unexplained:
         clean.setdefault("warnings", []).extend(
             f"{where}: not a finite number (the computation gave no value there); reported as null"
-            for where in replaced)
+            for where in unexplained)
     return clean
 
 
