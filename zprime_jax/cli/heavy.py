@@ -189,11 +189,11 @@ def cmd_mass_limit(args):
     if args.method == "toys":
         from ..inference.limits import HEAVY_AXIS
 
-        wilks = res["mass_limit_gev"]
+        wilks_limit = res["mass_limit_gev"]
         toy = toy_limits_of(args, tuple(ms.values()), model, [cb],
-                            [math.log10(wilks) if wilks is not None else math.nan], cl,
+                            [math.log10(wilks_limit) if wilks_limit is not None else math.nan], cl,
                             [math.log10(m) for m in mass_range], HEAVY_AXIS, False, None if args.quiet else sys.stderr)
-        row = toy_rows([{"mass_limit_gev": wilks}], toy, "mass_limit_gev", lambda t: 10.0**t)[0]
+        row = toy_rows([{"mass_limit_gev": wilks_limit}], toy, "mass_limit_gev", lambda t: 10.0**t)[0]
         out.update(row)
         out["wilks_delta_chi2"] = out.pop("delta_chi2")
         out["method"], out["toys"] = "toys", toy_summary(args, toy)

@@ -7,7 +7,6 @@ import sys
 
 from ..io import write_csv, write_json
 from .options import (
-    DEFAULT_TOYS,
     UsageError,
     add_common,
     add_level,
@@ -235,9 +234,9 @@ def cmd_sensitivity(args):
         m_range = m_range or default_range
         grid_masses, grid_couplings = np.logspace(*np.log10(m_range), nm), np.logspace(*np.log10(g_range), ng)
         if progress is not None:
-            progress.write(f"toys: critical map on {nm} x {ng} points x {args.toys or DEFAULT_TOYS} toys\n")
-        fc = critical_map(combined, model, grid_masses, grid_couplings, n_toys=args.toys or DEFAULT_TOYS, cl=cl,
-                          coupling_range=g_range, seed=args.seed or 0)
+            progress.write(f"toys: critical map on {nm} x {ng} points x {args.toys} toys\n")
+        fc = critical_map(combined, model, grid_masses, grid_couplings, n_toys=args.toys, cl=cl,
+                          coupling_range=g_range, seed=args.seed)
         grids["combined"] = SimpleNamespace(masses_mev=grid_masses, couplings=grid_couplings,
                                             delta_chi2=fc["excess"])
         levels["combined"] = 0.0                                          # q_obs = q_c: the region's edge

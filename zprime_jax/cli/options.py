@@ -230,12 +230,16 @@ def add_toys(sp) -> None:
 
 
 def check_toys(args) -> None:
-    """``--toys``/``--seed`` need ``--method toys``, which takes its level from ``--cl``."""
+    """``--toys``/``--seed`` need ``--method toys``, which takes its level from ``--cl``; with it, their
+    defaults are filled in (so every reader takes ``args.toys`` and ``args.seed`` as they are)."""
     if args.method != "toys":
         reject(args, ("toys", "seed"), "without --method toys")
-    elif getattr(args, "delta_chi2", None) is not None:
+        return
+    if getattr(args, "delta_chi2", None) is not None:
         raise UsageError("--delta-chi2: does not apply to --method toys (the critical values come from the toys "
                          "at --cl)")
+    args.toys = DEFAULT_TOYS if args.toys is None else args.toys
+    args.seed = 0 if args.seed is None else args.seed
 
 
 def reject(args, options: tuple[str, ...], reason: str) -> None:

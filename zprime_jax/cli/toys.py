@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .options import DEFAULT_TOYS, UsageError
+from .options import UsageError
 
 
 def check_toy_forms(analysis) -> None:
@@ -24,8 +24,8 @@ def toy_limits_of(args, analysis, model, fixed_values, t_wilks, cl, t_range, axi
     from ..inference.toys import toy_limits
 
     try:
-        return toy_limits(analysis, model, fixed_values, t_wilks, n_toys=args.toys or DEFAULT_TOYS, cl=cl,
-                          t_range=t_range, axis=axis, increasing=increasing, seed=args.seed or 0, progress=progress)
+        return toy_limits(analysis, model, fixed_values, t_wilks, n_toys=args.toys, cl=cl,
+                          t_range=t_range, axis=axis, increasing=increasing, seed=args.seed, progress=progress)
     except InputError as err:
         raise UsageError(str(err)) from None
 
@@ -47,7 +47,7 @@ def toy_summary(args, toy) -> dict:
     """Settings, timing and every test point of the construction (JSON)."""
     from ..inference.toys import GRID_POINTS, TEST_OFFSETS
 
-    return {"per_test_point": args.toys or DEFAULT_TOYS, "seed": args.seed or 0,
+    return {"per_test_point": args.toys, "seed": args.seed,
             "test_points_per_window": len(TEST_OFFSETS), "minimum_grid_points": GRID_POINTS,
             "compile_s": toy["compile_s"], "run_s": toy["run_s"], "profiled_toys": toy["toys"],
             "toys_per_s": toy["toys"] / toy["run_s"] if toy["run_s"] > 0 else None, "test_points": toy["tests"],

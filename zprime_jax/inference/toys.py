@@ -41,6 +41,7 @@ from ..errors import InputError
 from ..likelihood import as_analysis
 from ..likelihood.combine import profile_signals
 from ..likelihood.measurement import Analysis, Measurement, nuisance_layout
+from .scan import WARM_PASSES, RowContext, row_scan, signal_at
 
 GRID_POINTS = 16          # grid of the minimum over x' (plus x' = 0)
 GOLDEN_STEPS = 16         # golden-section refinement: the bracket shrinks by 0.618^16 = 4.6e-4
@@ -60,7 +61,7 @@ def check_forms(analysis) -> None:
 
 
 def _signals(polys, x):
-    return [c[0] + x * (c[1] + x * c[2]) for c in polys]
+    return [signal_at(c, x) for c in polys]
 
 
 def _chi2(analysis: Analysis, polys, x, method):
@@ -80,32 +81,27 @@ def fc_statistic(analysis: Analysis, polys, x_test, t_range, axis, method: str =
     (:func:`scan.row_scan`, the scans' own interface); every golden-section point is warm-started from
     the best grid point. Analyses with shared nuisances are profiled jointly from scratch at every point.
     """
-    from .scan import WARM_PASSES, RowContext, row_scan
-
     analysis = analysis.absolute()
     t_grid = jnp.linspace(t_range[0], t_range[1], GRID_POINTS)
     xs = jnp.concatenate([jnp.stack([jnp.zeros_like(x_test), x_test]), _x_of(t_grid, axis)])
-    ctx = RowContext(None, analysis, None, coeffs=polys)
     if analysis.shared:
         values = jax.vmap(lambda x: _chi2(analysis, polys, x, method))(xs)
 
-        def chi2_near(t, _state):
+        def chi2_near(t):
             return _chi2(analysis, polys, _x_of(t, axis), method)
-
-        best_state = None
     else:
+        ctx = RowContext(None, analysis, None, coeffs=polys)
         order = jnp.argsort(xs)
         (sorted_values, _, _), states = row_scan(ctx, xs[order], WARM_PASSES)
         values = jnp.zeros_like(sorted_values).at[order].set(sorted_values)
+        rank = jnp.argsort(order)[jnp.argmin(values[2:]) + 2]          # the best grid point's place in the row
+        best_state = jax.tree_util.tree_map(lambda a: a[rank], states)
 
-        def chi2_near(t, state):
-            return ctx.combine(ctx.solve(state, _x_of(t, axis), WARM_PASSES, cold=jnp.zeros((), bool)))[0]
+        def chi2_near(t):
+            return ctx.combine(ctx.solve(best_state, _x_of(t, axis), WARM_PASSES, cold=jnp.zeros((), bool)))[0]
 
     at_zero, at_test, on_grid = values[0], values[1], values[2:]
     i = jnp.argmin(on_grid)
-    if not analysis.shared:
-        rank = jnp.argsort(order)[i + 2]                      # the best grid point's place in the row
-        best_state = jax.tree_util.tree_map(lambda a: a[rank], states)
     lo, hi = t_grid[jnp.maximum(i - 1, 0)], t_grid[jnp.minimum(i + 1, GRID_POINTS - 1)]
 
     def golden(_, state):                    # one new evaluation per step: the other interior point is kept
@@ -113,13 +109,13 @@ def fc_statistic(analysis: Analysis, polys, x_test, t_range, axis, method: str =
         left = fc < fd                       # the minimum is in [a, d]: d -> b, c -> d, new c
         a, b = jnp.where(left, a, c), jnp.where(left, d, b)
         t_new = jnp.where(left, b - _GOLD * (b - a), a + _GOLD * (b - a))
-        f_new = chi2_near(t_new, best_state)
+        f_new = chi2_near(t_new)
         c, d, fc, fd = (jnp.where(left, t_new, d), jnp.where(left, c, t_new),
                         jnp.where(left, f_new, fd), jnp.where(left, fc, f_new))
         return a, b, c, d, fc, fd
 
     c0, d0 = hi - _GOLD * (hi - lo), lo + _GOLD * (hi - lo)
-    fc0, fd0 = jax.vmap(lambda t: chi2_near(t, best_state))(jnp.stack([c0, d0]))
+    fc0, fd0 = jax.vmap(chi2_near)(jnp.stack([c0, d0]))
     _, _, c, d, fc, fd = jax.lax.fori_loop(0, GOLDEN_STEPS, golden, (lo, hi, c0, d0, fc0, fd0))
     t_best, refined = jnp.where(fc < fd, c, d), jnp.minimum(fc, fd)
     candidates = jnp.stack([at_zero, on_grid[i], refined])
@@ -200,6 +196,9 @@ def _line(key, analysis, polys, t_tests, t_range, *, n_toys, cl, axis, method):
                        (t_tests, keys)).T
 
 
+_line_jit = jax.jit(_line, static_argnames=("n_toys", "cl", "axis", "method"))
+
+
 def _map(key, analysis, masses, t_couplings, t_range, *, model, n_toys, cl, method):
     """(3, M, G): observed q, q_c and its error at every (mass, coupling) of a light model's grid."""
     from ..kernels.rates import counts_polynomial
@@ -244,8 +243,7 @@ def critical_map(analysis, model, masses_mev, couplings, *, n_toys: int, cl: flo
             "compile_s": t1 - t0, "run_s": t2 - t1, "toys": int(n_toys * q_obs.size)}
 
 
-_line_jit = jax.jit(_line, static_argnames=("n_toys", "cl", "axis", "method"))
-WINDOW_SHIFTS = 3         # the test window moves by its width at most this many times to bracket the limit
+WINDOW_SHIFTS = 3         # further test windows, beyond the edge on the crossing's side, to bracket the limit
 
 
 def crossing(t_tests, q_obs, q_crit, increasing: bool = True):
@@ -268,8 +266,9 @@ def toy_limits(analysis, model, fixed_values, t_wilks, *, n_toys: int, cl: float
     (log10 g or log10 M [GeV]; NaN: no test points, the limit stays null).
 
     The test points are ``TEST_OFFSETS`` around the Wilks limit (``increasing``: t grows away from the SM,
-    as log10 g; else it falls, as log10 M); where the crossing is not bracketed the window moves by its
-    width, at most ``WINDOW_SHIFTS`` times. One program, compiled ahead of the first fixed value.
+    as log10 g; else it falls, as log10 M); where the crossing is not bracketed a further window continues
+    one step beyond the edge on the crossing's side, at most ``WINDOW_SHIFTS`` times, the crossing sought
+    over every test point seen. One program, compiled ahead of the first fixed value.
 
     Returns a dict: per fixed value lists ``t`` (the limit, NaN where not found), ``status`` ("limit",
     "below-test-points", "above-test-points", "no-wilks-limit"), ``critical_delta_chi2`` and

@@ -209,7 +209,16 @@ def shift_integrals(params, kernel: ElectronKernel, model):
 
 
 def _light(model) -> bool:
-    return hasattr(model, "electron_shift")
+    from .rates import model_family
+
+    return model_family(model) == "light"
+
+
+def _closed_form_counts(params, kernel: ElectronKernel, model):
+    """(F, B): eq. (19) at the model's constant chiral couplings, the closed-form bin integrals."""
+    g_l, g_r = _chiral(model, params)
+    idx = jnp.asarray(kernel.flavour_index)
+    return _counts_from_couplings(kernel.coefficients, jnp.asarray(g_l)[idx], jnp.asarray(g_r)[idx])
 
 
 def expected_counts(params, kernel: ElectronKernel, model, breakdown: bool = False):
@@ -220,9 +229,7 @@ def expected_counts(params, kernel: ElectronKernel, model, breakdown: bool = Fal
     recoil-dependent terms (:func:`shift_integrals`). The breakdown's middle
     axis is the single target, the electrons, as in :func:`rates.expected_counts`.
     """
-    g_l, g_r = _chiral(model, params)
-    idx = jnp.asarray(kernel.flavour_index)
-    per = _counts_from_couplings(kernel.coefficients, jnp.asarray(g_l)[idx], jnp.asarray(g_r)[idx])
+    per = _closed_form_counts(params, kernel, model)
     if _light(model):
         linear, quadratic = shift_integrals(params, kernel, model)
         per = per + linear + quadratic
@@ -241,7 +248,7 @@ def counts_polynomial(kernel: ElectronKernel, model, fixed):
     from ..physics.models import HeavyZPrime, LightZPrime
 
     if _light(model):
-        c0 = expected_counts(LightZPrime(fixed, 0.0), kernel, model)
+        c0 = jnp.sum(_closed_form_counts(LightZPrime(fixed, 0.0), kernel, model), axis=0)     # the SM: g = 0
         linear, quadratic = shift_integrals(LightZPrime(fixed, 1.0), kernel, model)
         return jnp.stack([c0, jnp.sum(linear, axis=0), jnp.sum(quadratic, axis=0)])
     idx = jnp.asarray(kernel.flavour_index)
