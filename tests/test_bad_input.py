@@ -139,6 +139,11 @@ COMMAND_LINE = [
     ([*RL, "--pressure-torr", "100"], "--pressure-torr"),
     ([*S, "--cl", "0.9", "--delta-chi2", "2.7"], "--delta-chi2"),
     ([*S, "--method", "trace", "--grid", "10,10"], "--grid"),
+    ([*S, "--toys", "500"], "--toys"),                                   # --toys, --seed need --method toys
+    ([*M, "--seed", "3"], "--seed"),
+    ([*S, "--method", "toys", "--toys", "50"], "--toys"),                # too few for a 90% quantile
+    ([*S, "--method", "toys", "--delta-chi2", "2.7"], "--delta-chi2"),   # toys take their level from --cl
+    # (--method toys with a Gaussian form is refused once the measurements are built: tests/test_toys.py)
     ([*S, "--mass-range-mev", "1,10"], "--mass-range-mev"),
     (["sensitivity", "--experiment", "ess-csi", "--model", "lr"], "--model"),
     ([*S, "--data", __file__, "--data", __file__], "--data"),
@@ -307,6 +312,10 @@ MODEL_FILES = [
     ("mu = -1\n", "mu = 0\n", "kinetic_mixing.renormalization_scale_mev"),    # the e loop alone diverges
     ('name = "mine"\n', 'name = "mine"\ncolour = "blue"\n', "colour"),
     ("[charges]", "[charges", "not valid TOML"),
+    ("loop = true", 'loop = true\nepsilon_per_coupling = "big"', "kinetic_mixing.epsilon_per_coupling"),
+    # kinetic mixing and no neutrino charge: only a pure dark photon is allowed
+    ("nu_e = 1\nnu_mu = -1\nnu_tau = 0\n[kinetic_mixing]\nloop = true",
+     "nu_e = 0\nnu_mu = 0\nnu_tau = 0\n[kinetic_mixing]\nepsilon_per_coupling = 1.0", "charges.e"),
 ]
 
 
