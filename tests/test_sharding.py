@@ -1,11 +1,14 @@
-"""Device-sharded scans: identical results on 4 (forced host) devices and on 1.
+"""Device-sharded scans: identical results on several processes (jax.distributed), on several devices, on
+one, and in parts.
 
-JAX fixes the number of CPU devices when it starts, so the 4-device run is a
-subprocess with ``XLA_FLAGS=--xla_force_host_platform_device_count=4``.
+JAX fixes its process group and its number of CPU devices when it starts, so the multi-process run is two
+subprocesses on this machine (loopback coordinator, gloo collectives on the CPU), each with two host
+devices: a global mesh of four devices, compared with this process's scan on one device.
 """
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -15,7 +18,7 @@ import pytest
 
 import zprime_jax
 from zprime_jax import likelihood
-from zprime_jax.inference import scan, sharding
+from zprime_jax.inference import limits, scan, sharding
 from zprime_jax.kernels.rates import build_kernel
 from zprime_jax.physics.models import MODELS
 
@@ -27,57 +30,77 @@ LIMIT_MASSES = [2.0, 20.0, 200.0, 2000.0, 5.0]
 
 SCRIPT = textwrap.dedent("""
     import json, sys
+    from zprime_jax import config
+    config.start_distributed()           # from JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES, JAX_PROCESS_ID
+    config.enable_x64()
     import jax
-    import numpy as np
-    import zprime_jax
-    zprime_jax.enable_x64()
-    from zprime_jax.inference import scan
+    from zprime_jax.inference import limits, scan
     from zprime_jax import likelihood
-    from zprime_jax.inference import limits
     from zprime_jax.physics.models import MODELS
     from zprime_jax.kernels.rates import build_kernel
 
     args = json.loads(sys.argv[1])
-    assert jax.device_count() == 4, jax.devices()
+    assert jax.process_count() == 2 and jax.device_count() == 4 and jax.local_device_count() == 2, jax.devices()
     ms = tuple(likelihood.asimov_measurement(build_kernel(n)) for n in ("ess-csi", "ess-ar"))
     model = MODELS["universal"]
-    out = {}
-    for n_dev in (4, 1):
-        g = scan.delta_chi2_grid(ms, model, args["masses"], args["couplings"], progress=None,
-                                 devices=n_dev)
-        lim = limits.coupling_limits(ms, model, args["limit_masses"], chunk=2, progress=None, devices=n_dev)
-        out[str(n_dev)] = {"devices": g.devices, "grid": g.delta_chi2.tolist(), "lower": g.delta_chi2_lower.tolist(),
-                           "converged": g.converged.tolist(), "limits": lim["coupling"].tolist(),
-                           "limits_converged": lim["converged"].tolist()}
-    print("RESULT" + json.dumps(out))
+    g = scan.delta_chi2_grid(ms, model, args["masses"], args["couplings"], progress=None)
+    lim = limits.coupling_limits(ms, model, args["limit_masses"], chunk=2, progress=None)
+    print("RESULT" + json.dumps({"process": jax.process_index(), "devices": g.devices, "grid": g.delta_chi2.tolist(),
+                                 "lower": g.delta_chi2_lower.tolist(), "converged": g.converged.tolist(),
+                                 "limits": lim["coupling"].tolist(), "limits_converged": lim["converged"].tolist()}))
 """)
+KEYS = ("grid", "lower", "converged", "limits", "limits_converged")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
-def four_devices():
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
+def two_processes():
+    """The RESULT of each of the two processes, in process order."""
+    base = dict(os.environ, JAX_PLATFORMS="cpu", ZPRIME_JAX_HOST_DEVICES="", JAX_NUM_CPU_DEVICES="2",
+                JAX_COORDINATOR_ADDRESS=f"127.0.0.1:{_free_port()}", JAX_NUM_PROCESSES="2")
     args = json.dumps({"masses": MASSES, "couplings": COUPLINGS, "limit_masses": LIMIT_MASSES})
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, args], env=env, capture_output=True, text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT"))
-    return json.loads(line[len("RESULT"):])
+    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, args], env=dict(base, JAX_PROCESS_ID=str(i)),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    results = []
+    for proc in procs:
+        stdout, stderr = proc.communicate(timeout=600)
+        assert proc.returncode == 0, stderr[-3000:]
+        results.append(json.loads(next(ln for ln in stdout.splitlines() if ln.startswith("RESULT"))[6:]))
+    return results
 
 
-def test_four_devices_give_identical_results(four_devices):
-    four, one = four_devices["4"], four_devices["1"]
-    assert four["devices"] == 4 and one["devices"] == 1
-    for key in ("grid", "lower", "converged", "limits", "limits_converged"):
-        assert np.array_equal(np.asarray(four[key]), np.asarray(one[key]), equal_nan=True), key
-    assert np.all(four["converged"]) and np.all(four["limits_converged"])
-
-
-def test_subprocess_matches_this_process(four_devices):
-    """The subprocess (4 host devices, run on 1) equals this process's default (1-device) run."""
+def test_processes_match_this_process_and_its_parts(two_processes):
+    """Four devices over two processes, gathered into each, equal this process's one-device scan bit for bit,
+    and so does each part of it (``part=``: rows computed apart by the programs of the whole scan, NaN
+    elsewhere)."""
+    first, second = two_processes
+    assert (first["process"], second["process"], first["devices"]) == (0, 1, 4)
+    assert np.all(first["converged"]) and np.all(first["limits_converged"])
     ms = tuple(likelihood.asimov_measurement(build_kernel(n)) for n in ("ess-csi", "ess-ar"))
     model = MODELS["universal"]
     g = scan.delta_chi2_grid(ms, model, MASSES, COUPLINGS, progress=None)
-    assert np.array_equal(g.delta_chi2, np.asarray(four_devices["1"]["grid"]))   # bit for bit
+    lim = limits.coupling_limits(ms, model, LIMIT_MASSES, chunk=2, progress=None)
+    assert g.devices == 1
+    mine = {"grid": g.delta_chi2, "lower": g.delta_chi2_lower, "converged": g.converged, "limits": lim["coupling"],
+            "limits_converged": lim["converged"]}
+    for key in KEYS:
+        for got in (first, second):
+            assert np.array_equal(np.asarray(got[key]), mine[key], equal_nan=True), key
+    for rows in (slice(0, 2), slice(2, 7)):
+        part = scan.delta_chi2_grid(ms, model, MASSES, COUPLINGS, progress=None, part=rows)
+        assert np.array_equal(part.delta_chi2[rows], g.delta_chi2[rows])
+        assert np.array_equal(part.converged[rows], g.converged[rows])
+        others = np.ones(len(MASSES), dtype=bool)
+        others[rows] = False
+        assert np.all(np.isnan(part.delta_chi2[others])) and not np.any(part.decided[others])
+    part = limits.coupling_limits(ms, model, LIMIT_MASSES, chunk=2, progress=None, part=slice(3, 5))
+    assert np.array_equal(part["coupling"][3:], lim["coupling"][3:])
+    assert np.all(np.isnan(part["coupling"][:3])) and part["status"][:3] == ["undecided"] * 3
 
 
 def test_plan_and_devices():

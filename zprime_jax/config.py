@@ -102,3 +102,69 @@ def enable_compilation_cache(folder: str | os.PathLike | None = None) -> str | N
     jax.config.update("jax_compilation_cache_dir", folder)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
     return folder
+
+
+# --- several processes: jax.distributed -------------------------------------------------------------------
+COORDINATOR_ENV = "JAX_COORDINATOR_ADDRESS"        # JAX's own name for the coordinator's host:port
+NUM_PROCESSES_ENV = "JAX_NUM_PROCESSES"
+PROCESS_ID_ENV = "JAX_PROCESS_ID"
+
+
+def _slurm_tasks() -> int:
+    """The task count of a SLURM job step (``srun``); 1 outside one."""
+    text = os.environ.get("SLURM_STEP_NUM_TASKS") or os.environ.get("SLURM_NTASKS") or "1"
+    return int(text) if text.isdigit() else 1
+
+
+def start_distributed(coordinator: str | None = None, num_processes: int | None = None,
+                      process_id: int | None = None) -> int:
+    """Join a multi-process JAX run (``jax.distributed.initialize``); returns the number of processes.
+
+    The arguments, else ``JAX_COORDINATOR_ADDRESS`` / ``JAX_NUM_PROCESSES`` / ``JAX_PROCESS_ID``; with none
+    of them, a SLURM job step of several tasks (``srun``) is detected by JAX itself (the coordinator is
+    the first node). Otherwise nothing is started (one process, 1 is returned). Must run before JAX starts
+    its backend. On CPUs the processes' collectives (the gathering of results) go through gloo.
+
+    Raises:
+        InputError: only some of the three are given, or they are out of range (the message names the field).
+    """
+    import jax
+
+    coordinator = coordinator or os.environ.get(COORDINATOR_ENV) or None
+    given = {"coordinator": coordinator,
+             "num_processes": num_processes if num_processes is not None else _env_int(NUM_PROCESSES_ENV),
+             "process_id": process_id if process_id is not None else _env_int(PROCESS_ID_ENV)}
+    if all(v is None for v in given.values()):
+        if _slurm_tasks() < 2:
+            return 1
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        jax.distributed.initialize()
+        return jax.process_count()
+    missing = [k for k, v in given.items() if v is None]
+    if missing:
+        raise InputError(f"{missing[0]}: a multi-process run needs the coordinator address, the number of "
+                         f"processes and this process's id (missing: {', '.join(missing)})", field=missing[0])
+    n, i = given["num_processes"], given["process_id"]
+    if n < 1 or not 0 <= i < n:
+        raise InputError(f"process_id: need 0 <= process_id < num_processes = {n}, got {i}", field="process_id")
+    if ":" not in coordinator:
+        raise InputError(f"coordinator: need HOST:PORT, got {coordinator!r}", field="coordinator")
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator, n, i)
+    return n
+
+
+def _env_int(name: str) -> int | None:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise InputError(f"{name}: need a whole number, got {text!r}", field=name)
+    return int(text)
+
+
+def is_lead_process() -> bool:
+    """Process 0 of a multi-process run (the one that writes and prints), or the only process."""
+    import jax
+
+    return jax.process_index() == 0

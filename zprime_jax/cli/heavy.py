@@ -10,6 +10,7 @@ from ..io import write_csv
 from .options import (
     UsageError,
     add_common,
+    add_distributed,
     add_level,
     add_mixing_angle,
     add_sin2w,
@@ -28,6 +29,7 @@ from .options import (
     real,
     reject,
 )
+from .shards import add_shard, split, writes
 from .toys import check_toy_forms, toy_limits_of, toy_rows, toy_summary, toy_warnings
 
 DEFAULT_PLANE_GRID = "201,201"
@@ -54,6 +56,7 @@ def _heavy_common(sp, model=True):
     sp.add_argument("--mass-range-gev", help="LO,HI of the mass scan [GeV] (default 10,1e5; LO >= 1)")
     add_sin2w(sp, "sin^2 theta_W (default: the radiative set, eq. 3)")
     sp.add_argument("--out", help="folder for plots and CSV")
+    add_distributed(sp)
 
 
 def register(subparsers) -> None:
@@ -87,6 +90,7 @@ def register(subparsers) -> None:
                     help="one region per --experiment, overlaid (Fig. 5 right: A, B, C), instead of combining")
     sp.add_argument("--method", choices=["grid", "trace"], default="grid",
                     help="a vmapped Delta chi^2 grid (default) or gradient-based tracing of the contour")
+    add_shard(sp)
     sp.set_defaults(func=cmd_e6_plane, model="e6", cos_beta=None, beta=None)
 
 
@@ -291,7 +295,6 @@ def cmd_limit_scan(args):
 def cmd_e6_plane(args):
     import time
 
-    import jax.numpy as jnp
     import numpy as np
 
     from ..inference import heavy
@@ -301,6 +304,8 @@ def cmd_e6_plane(args):
     args.plane = True
     if args.method == "trace":
         reject(args, ("grid",), "to --method trace (the contour is traced, not rastered)")
+        reject(args, ("shard",), "to --method trace (one contour is followed from point to point: it does not "
+               "split into parts; --method grid does)")
     nc, nm = grid_shape(args.grid if args.grid is not None else DEFAULT_PLANE_GRID)
     model, _cb, names, ms, cl, level, mass_range = _heavy_setup(args)
     cos_betas = np.linspace(-1.0, 1.0, nc)
@@ -312,9 +317,10 @@ def cmd_e6_plane(args):
     if args.method == "trace":
         return _e6_plane_traced(args, groups, ms, cl, level, mass_range)
     t0 = time.perf_counter()
-    maps = {label: np.asarray(heavy.delta_chi2_plane(group, get_model("e6"), jnp.asarray(cos_betas),
-                                                     jnp.asarray(masses)))
-            for label, group in groups.items()}
+    e6 = get_model("e6")
+    chi2 = {label: split(args, f"plane:{label}", nc, lambda rows, group=group: heavy.absolute_plane(
+        group, e6, cos_betas, masses, part=rows)).delta_chi2 for label, group in groups.items()}
+    maps = {label: heavy.relative_to_minimum(chi2[label], group, e6) for label, group in groups.items()}
     run_s = time.perf_counter() - t0
 
     def limits(d):
@@ -331,7 +337,7 @@ def cmd_e6_plane(args):
     warnings = _form_warnings(args, ms) + _plane_null_warnings(per, cos_betas, mass_range, args.separate)
     if warnings:
         out["warnings"] = warnings
-    if args.out:
+    if writes(args):
         from ..plotting import e6_plane_figure
 
         folder = out_dir(args.out)

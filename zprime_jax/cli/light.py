@@ -9,6 +9,7 @@ from ..io import write_csv, write_json
 from .options import (
     UsageError,
     add_common,
+    add_distributed,
     add_level,
     add_pressure,
     add_sin2w,
@@ -31,6 +32,7 @@ from .options import (
     reject,
     whole,
 )
+from .shards import add_shard, split, writes
 from .toys import check_toy_forms, toy_limits_of, toy_rows, toy_summary, toy_warnings
 
 DEFAULT_MASSES_MEV = "1,3,10,30,100,300,1000"
@@ -66,6 +68,8 @@ def register(subparsers) -> None:
     add_sin2w(sp)
     add_pressure(sp)
     sp.add_argument("--out", help="folder for the plot and CSV files")
+    add_shard(sp)
+    add_distributed(sp)
     sp.set_defaults(func=cmd_sensitivity)
 
     sp = subparsers.add_parser("posterior",
@@ -148,6 +152,8 @@ def cmd_sensitivity(args):
     g_range = _coupling_range(args.coupling_range)
     if args.method == "trace":
         reject(args, ("grid",), "to --method trace (the contour is traced, not rastered)")
+        reject(args, ("shard",), "to --method trace (one contour is followed from point to point: it does not "
+               "split into parts; --method grid does)")
     check_toys(args)
     with_grid = args.method in ("grid", "toys")
     grid_size = grid_shape(args.grid if args.grid is not None else DEFAULT_GRID) if with_grid else None
@@ -175,8 +181,8 @@ def cmd_sensitivity(args):
         analysis = reference_to_best_fit(analysis, fit)
     measurements = dict(zip(names, analysis))
     combined = analysis
-    lim = limits.coupling_limits(combined, model, masses, level=level, coupling_range=g_range,
-                                 progress=progress)
+    lim = split(args, "limits", len(masses), lambda rows: limits.coupling_limits(
+        combined, model, masses, level=level, coupling_range=g_range, progress=progress, part=rows))
 
     def rows(limits):
         return [{"mass_mev": float(m), "coupling": None if not np.isfinite(g) else float(g)}
@@ -190,8 +196,10 @@ def cmd_sensitivity(args):
 
         wilks_warnings = [f"wilks_{w}" for w in wilks_warnings]
         out["wilks_delta_chi2"] = out.pop("delta_chi2")
-        toy = toy_limits_of(args, analysis, model, masses, np.log10(lim["coupling"]), cl,
-                            np.log10(g_range), LIGHT_AXIS, True, progress)
+        # a mass outside a part has no Wilks limit there (NaN), so its toys are not run
+        toy = split(args, "toys", len(masses), lambda rows: toy_limits_of(
+            args, analysis, model, masses, np.log10(lim["coupling"]), cl, np.log10(g_range), LIGHT_AXIS, True,
+            progress))
         out["limits"] = toy_rows(out["limits"], toy, "coupling", lambda t: 10.0 ** t)
         out["method"], out["toys"] = "toys", toy_summary(args, toy)
         lim = dict(lim, coupling=np.asarray([np.nan if r["coupling"] is None else r["coupling"]
@@ -235,8 +243,9 @@ def cmd_sensitivity(args):
         grid_masses, grid_couplings = np.logspace(*np.log10(m_range), nm), np.logspace(*np.log10(g_range), ng)
         if progress is not None:
             progress.write(f"toys: critical map on {nm} x {ng} points x {args.toys} toys\n")
-        fc = critical_map(combined, model, grid_masses, grid_couplings, n_toys=args.toys, cl=cl,
-                          coupling_range=g_range, seed=args.seed)
+        fc = split(args, "toy-grid", nm, lambda rows: critical_map(
+            combined, model, grid_masses, grid_couplings, n_toys=args.toys, cl=cl, coupling_range=g_range,
+            seed=args.seed, part=rows))
         grids["combined"] = SimpleNamespace(masses_mev=grid_masses, couplings=grid_couplings,
                                             delta_chi2=fc["excess"])
         levels["combined"] = 0.0                                          # q_obs = q_c: the region's edge
@@ -262,8 +271,8 @@ def cmd_sensitivity(args):
         targets = {"combined": combined}
         if len(names) > 1 and args.out is not None:
             targets.update({n: Analysis((m,)) for n, m in measurements.items()})
-        grids = {label: scan.delta_chi2_grid(ms, model, grid_masses, grid_couplings, level=level,
-                                             progress=progress)
+        grids = {label: split(args, f"grid:{label}", nm, lambda rows, ms=ms: scan.delta_chi2_grid(
+            ms, model, grid_masses, grid_couplings, level=level, progress=progress, part=rows))
                  for label, ms in targets.items()}
         g = grids["combined"]
         out["grid"] = {"shape": [nm, ng], "mass_range_mev": list(m_range),
@@ -271,7 +280,7 @@ def cmd_sensitivity(args):
                        "converged_fraction": float(np.mean(g.converged)),
                        "decided_fraction": float(np.mean(g.decided)), "devices": g.devices}
 
-    if args.out is not None:
+    if writes(args):
         from ..plotting import sensitivity_figure
 
         folder = out_dir(args.out)

@@ -13,11 +13,11 @@ import sys
 from .. import config
 from ..errors import ZPrimeError
 from ..io import dumps_json, strict_result
-from . import drift, fit, heavy, light, rates, reproduce
-from .options import Parser, input_files, output_folder
+from . import drift, fit, heavy, light, rates, reproduce, shards
+from .options import Parser, check_inputs
 
 # the command groups, in the order ``zprime-jax --help`` lists their commands
-GROUPS = (rates, light, heavy, fit, reproduce, drift)
+GROUPS = (rates, light, heavy, fit, reproduce, drift, shards)
 DEBUG_ENV = "ZPRIME_JAX_DEBUG"      # set: internal errors show their traceback
 
 
@@ -60,16 +60,21 @@ def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
         json_wanted = args.json
-        # before any work: the output folder is writable and the input files exist
-        if getattr(args, "out", None) is not None:
-            args.out = str(output_folder(args.out))
-        input_files(getattr(args, "data", None), "--data")
-        input_files(getattr(args, "overlay", None), "--overlay")
-        # global settings first: the host device count only takes before JAX starts its backend
+        check_inputs(args)
+        # global settings first: the process group and the host device count only take before JAX starts
+        if hasattr(args, "coordinator"):
+            config.start_distributed(args.coordinator, args.num_processes, args.process_id)
         config.set_host_devices()
         config.enable_x64()
         config.enable_compilation_cache()
-        out = strict_result(args.func(args))
+        lead = not hasattr(args, "coordinator") or config.is_lead_process()
+        if not lead:                # every process computes; process 0 reports and writes
+            args.quiet = True
+            sys.stdout = open(os.devnull, "w")
+        out = args.func(args)
+        if shards.is_part(args):
+            out = shards.write_part(args, argv)
+        out = strict_result(out)
     except ZPrimeError as err:
         return _fail(json_wanted, err)
     except BrokenPipeError:         # a command's own text output, read by ``| head``: stop quietly
@@ -90,6 +95,15 @@ def main(argv=None) -> int:
     if args.json:
         _emit(dumps_json(out), sys.stdout)
     return 0
+
+
+def run_again(settings: list[str], out: str, json_wanted: bool, quiet: bool):
+    """The parsed command line ``settings`` with its own ``--out``, ``--json`` and ``--quiet`` (a merge
+    runs the command of its parts again), checked as :func:`main` checks a command line."""
+    args = build_parser().parse_args([*settings, "--out", out])
+    args.json, args.quiet = json_wanted, quiet
+    check_inputs(args)
+    return args
 
 
 if __name__ == "__main__":

@@ -149,6 +149,15 @@ def add_common(sp) -> None:
     sp.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
+def add_distributed(sp) -> None:
+    """``--coordinator/--num-processes/--process-id``: one process of a multi-process run (``jax.distributed``)."""
+    sp.add_argument("--coordinator", metavar="HOST:PORT",
+                    help="multi-process run: the coordinator (process 0's host and a free port; default "
+                         "$JAX_COORDINATOR_ADDRESS; under 'srun' with several tasks it is detected)")
+    sp.add_argument("--num-processes", type=whole(ge=1, le=100_000), help="multi-process run: the process count")
+    sp.add_argument("--process-id", type=whole(ge=0, le=99_999), help="multi-process run: this process (0-based)")
+
+
 def float_list(text: str, option: str, *, gt: float | None = None, ge: float | None = None,
                le: float | None = None, max_len: int = MAX_LIST) -> list[float]:
     """Comma-separated finite numbers (no empty items), each within the bounds, at most ``max_len``."""
@@ -419,6 +428,16 @@ def out_dir(text: str) -> Path:
     folder = Path(text)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def check_inputs(args) -> None:
+    """Before any work: the output folder is writable and the input files exist."""
+    if getattr(args, "out", None) is not None:
+        args.out = str(output_folder(args.out))
+    input_files(getattr(args, "data", None), "--data")
+    input_files(getattr(args, "overlay", None), "--overlay")
+    if getattr(args, "shard", None) is not None and args.out is None:
+        raise UsageError("--shard: needs --out (the folder for the part's files)")
 
 
 def input_files(paths: list[str] | None, option: str) -> None:

@@ -97,17 +97,27 @@ def chi2_of_mass(masses_gev, measurements, model, cos_beta=0.0):
     return jax.vmap(lambda g: _absolute_chi2(analysis, model, cos_beta, g))(gammas)
 
 
+def absolute_plane(measurements, model, cos_betas, masses_gev, progress=None, part: slice | None = None):
+    """The absolute profiled chi^2 on a (cos beta, M [GeV]) grid: a sharded :class:`scan.Raster`
+    (``part``: only these cos beta rows, as :func:`scan.raster`)."""
+    analysis = as_analysis(measurements).absolute()
+    gammas = (M_Z_GEV / np.asarray(masses_gev, dtype=float)) ** 2
+    return raster(analysis, model, np.asarray(cos_betas, dtype=float), gammas, progress=progress, part=part)
+
+
+def relative_to_minimum(chi2, measurements, model):
+    """Delta chi^2 of an :func:`absolute_plane` relative to its minimum, the SM (M -> inf) included."""
+    sm = float(_absolute_chi2_jit(as_analysis(measurements).absolute(), model, 0.0, 0.0))
+    return chi2 - min(float(np.min(chi2)), sm)
+
+
 def delta_chi2_plane(measurements, model, cos_betas, masses_gev, progress=None):
-    """Delta chi^2 on a (cos beta, M) grid relative to its minimum (the SM included): a sharded raster.
+    """Delta chi^2 on a (cos beta, M [GeV]) grid relative to its minimum (the SM included): a sharded raster.
 
     Returns an array (len(cos_betas), len(masses_gev)).
     """
-    analysis = as_analysis(measurements).absolute()
-    cb = np.asarray(cos_betas, dtype=float)
-    gammas = (M_Z_GEV / np.asarray(masses_gev, dtype=float)) ** 2
-    r = raster(analysis, model, cb, gammas, progress=progress)
-    sm = float(_absolute_chi2_jit(analysis, model, 0.0, 0.0))
-    return r.delta_chi2 - min(float(np.min(r.delta_chi2)), sm)
+    r = absolute_plane(measurements, model, cos_betas, masses_gev, progress=progress)
+    return relative_to_minimum(r.delta_chi2, measurements, model)
 
 
 def with_uncertainty(measurements, sigma: float) -> Analysis:

@@ -143,13 +143,14 @@ class Crossings:
 
 def first_crossings(analysis, model, fixed_values, t_range, axis, *, level: float = CL90_1DOF,
                     n_coarse: int = 161, bisections: int = 50, reference: str = "measurement", chunk: int = 64,
-                    devices=None, progress=None) -> Crossings:
+                    devices=None, progress=None, part: slice | None = None) -> Crossings:
     """First crossing of ``level`` from the SM outwards at each fixed value (module docstring).
 
     Args:
       t_range: (t_start, t_end) in log10 of the scanned parameter, SM end first.
       axis: (slope, offset) with x = 10^(slope t + offset): :data:`LIGHT_AXIS` or :data:`HEAVY_AXIS`.
       reference: "measurement" or "scan-minimum".
+      part: only these fixed values (a slice), bit-identical to the whole search; NaN and undecided elsewhere.
     """
     analysis = as_analysis(analysis)
     if reference not in ("measurement", "scan-minimum"):
@@ -164,7 +165,7 @@ def first_crossings(analysis, model, fixed_values, t_range, axis, *, level: floa
         crossing_one, (fixed,),
         replicated=(analysis, jnp.asarray(float(level)), jnp.asarray(t0), jnp.asarray(t1)),
         statics=(model, int(n_coarse), int(bisections), float(axis[0]), float(axis[1]), reference == "scan-minimum"),
-        batch_size=chunk, devices=devices, label="limits", progress=progress)
+        batch_size=chunk, devices=devices, label="limits", progress=progress, part=part)
     return Crossings(fixed, t, start, ok, np.linspace(t0, t1, int(n_coarse)), coarse, shift, c_s, r_s)
 
 
@@ -176,7 +177,8 @@ def _log_range(name, rng):
 
 
 def coupling_limits(analysis, model, masses_mev, level: float = CL90_1DOF, coupling_range=(1e-8, 1.0),
-                    n_coarse: int = 161, bisections: int = 50, chunk: int = 64, progress=None, devices=None):
+                    n_coarse: int = 161, bisections: int = 50, chunk: int = 64, progress=None, devices=None,
+                    part: slice | None = None):
     """Smallest coupling with Delta chi^2 >= level at each mass [MeV] of a light model (first crossing in g).
 
     A coarse log-spaced scan of ``n_coarse`` couplings over ``coupling_range``
@@ -187,11 +189,12 @@ def coupling_limits(analysis, model, masses_mev, level: float = CL90_1DOF, coupl
     is not reached inside ``coupling_range``), ``below_range`` (already
     excluded at the lowest coupling scanned), ``converged`` (every comparison
     with the level was certain), ``status`` (list of :attr:`Crossings.status`).
+    ``part``: only these masses (:func:`first_crossings`).
     """
     lo, hi = _log_range("coupling_range", coupling_range)
     masses = np.asarray(masses_mev, dtype=float)
     res = first_crossings(analysis, model, masses, (lo, hi), LIGHT_AXIS, level=level, n_coarse=n_coarse,
-                          bisections=bisections, chunk=chunk, devices=devices, progress=progress)
+                          bisections=bisections, chunk=chunk, devices=devices, progress=progress, part=part)
     return {"mass_mev": masses, "coupling": 10.0 ** res.t, "below_range": res.excluded_at_start,
             "converged": res.decided, "status": res.status}
 

@@ -183,16 +183,19 @@ def _bucket(n: int, minimum: int) -> int:
     return size
 
 
-def _refine(d, lower, conv, ff, xx, analysis, model, passes, devices, progress):
-    """Recompute the unconverged points (flat arrays) from a cold start; returns the count and timings."""
-    idx = np.flatnonzero(~conv)
+def _refine(d, lower, conv, ff, xx, analysis, model, passes, devices, progress, computed):
+    """Recompute the unconverged points among the ``computed`` ones (flat arrays) from a cold start;
+    returns the count and timings. The batch width is fixed (not capped by the count), so that a point is
+    refined by the same program whether the scan runs whole or in parts."""
+    idx = np.flatnonzero(~conv & computed)
     if idx.size == 0:
         return 0, 0.0, 0.0
     size = _bucket(idx.size, REFINE_BATCH)
     pad = np.concatenate([idx, np.repeat(idx[:1], size - idx.size)])
     (rd, rl, rc), (c_s, r_s, _) = sharded_map(_fast_point, (ff[pad], xx[pad]), replicated=(analysis,),
                                               statics=(model, passes), batch_size=REFINE_BATCH,
-                                              devices=devices, max_calls=1, label="refine", progress=progress)
+                                              devices=devices, max_calls=1, label="refine", progress=progress,
+                                              exact_batch=True)
     rd, rl, rc = rd[:idx.size], rl[:idx.size], rc[:idx.size]
     d[idx] = np.where(rc, rd, np.minimum(rd, d[idx]))      # both are chi^2 values: upper bounds of the minimum
     lower[idx] = np.maximum(rl, lower[idx])                # both are rigorous lower bounds
@@ -206,7 +209,7 @@ PROFILES = ("fast", "robust")
 
 def raster(analysis, model, fixed_values, x_values, *, chunk: int = GRID_CHUNK, method: str = "polynomial",
            profile: str = "fast", passes: int = WARM_PASSES, refine: bool = True, level: float = CL90_1DOF,
-           devices=None, progress=None) -> Raster:
+           devices=None, progress=None, part: slice | None = None) -> Raster:
     """Delta chi^2 at every (fixed value, x) of the outer product (x: g^2 or gamma, any order).
 
     Args:
@@ -221,6 +224,8 @@ def raster(analysis, model, fixed_values, x_values, *, chunk: int = GRID_CHUNK, 
       level: the level that ``decided`` refers to.
       devices: devices to shard over (default all local devices; an int takes the first ones).
       progress: a stream for a progress bar (default None: silent).
+      part: compute only these rows (a slice of the fixed values), bit-identical to the same rows of the
+        whole raster; the other rows are NaN (not converged, not decided).
     """
     analysis = as_analysis(analysis)
     fixed = np.asarray(fixed_values, dtype=float).ravel()
@@ -235,11 +240,17 @@ def raster(analysis, model, fixed_values, x_values, *, chunk: int = GRID_CHUNK, 
         raise InputError(f"grid: {fixed.size} x {xs.size} points exceed the limit of {MAX_GRID_POINTS:.0e} "
                          "(the results alone would not fit in memory)")
     refined, c_ref, r_ref = 0, 0.0, 0.0
+    first, last, step = (slice(None) if part is None else part).indices(fixed.size)
+    if step != 1:
+        raise InputError(f"part: must be a contiguous slice of rows, got {part!r}")
+    rows_computed = np.zeros(fixed.size, dtype=bool)
+    rows_computed[first:last] = True
     if method == "general":
         ff, xx = np.meshgrid(fixed, xs, indexing="ij")
+        points = None if part is None else slice(first * xs.size, last * xs.size)
         (d, lower, conv), (c_s, r_s, n_dev) = sharded_map(
             _general_point, (ff.ravel(), xx.ravel()), replicated=(analysis,), statics=(model,),
-            batch_size=min(chunk, GENERAL_BATCH), devices=devices, label="grid", progress=progress)
+            batch_size=min(chunk, GENERAL_BATCH), devices=devices, label="grid", progress=progress, part=points)
         shape = ff.shape
     else:
         order = np.argsort(xs, kind="stable")
@@ -248,17 +259,18 @@ def raster(analysis, model, fixed_values, x_values, *, chunk: int = GRID_CHUNK, 
         fn, statics = (_fast_row, (model, int(passes))) if fast else (_robust_row, (model,))
         (d, lower, conv), (c_s, r_s, n_dev) = sharded_map(
             fn, (fixed,), replicated=(jnp.asarray(xs[order]), analysis), statics=statics, batch_size=rows,
-            devices=devices, label="grid", progress=progress)
+            devices=devices, label="grid", progress=progress, part=part)
         inv = np.argsort(order, kind="stable")
         d, lower, conv = (np.array(a[:, inv]) for a in (d, lower, conv))
         shape = d.shape
         if fast and refine:
             ff, xx = np.meshgrid(fixed, xs, indexing="ij")
             d, lower, conv = d.ravel(), lower.ravel(), conv.ravel()
+            computed = np.repeat(rows_computed, xs.size)
             refined, c_ref, r_ref = _refine(d, lower, conv, ff.ravel(), xx.ravel(), analysis, model,
-                                            FAST_PASSES, devices, progress)
+                                            FAST_PASSES, devices, progress, computed)
     d, lower, conv = (np.asarray(a).reshape(shape) for a in (d, lower, conv))
-    decided = conv | (lower >= level) | (d < level)
+    decided = (conv | (lower >= level) | (d < level)) & rows_computed[:, None]
     return Raster(d, lower, conv, decided, c_s + c_ref, r_s + r_ref, float(level), n_dev, refined)
 
 
@@ -285,13 +297,13 @@ class GridResult:
 def delta_chi2_grid(analysis, model, masses_mev, couplings, chunk: int = GRID_CHUNK,
                     method: str = "polynomial", progress=None, *, profile: str = "fast",
                     passes: int = WARM_PASSES, refine: bool = True, level: float = CL90_1DOF,
-                    devices=None) -> GridResult:
+                    devices=None, part: slice | None = None) -> GridResult:
     """Delta chi^2 of a light model over the outer product of ``masses_mev`` [MeV] and ``couplings``
-    (:func:`raster` with x = g^2; arguments as there)."""
+    (:func:`raster` with x = g^2; arguments as there; ``part``: mass rows)."""
     masses = np.asarray(masses_mev, dtype=float).ravel()
     gs = np.asarray(couplings, dtype=float).ravel()
     r = raster(analysis, model, masses, gs * gs, chunk=chunk, method=method, profile=profile, passes=passes,
-               refine=refine, level=level, devices=devices, progress=progress)
+               refine=refine, level=level, devices=devices, progress=progress, part=part)
     return GridResult(masses, gs, r.delta_chi2, r.converged, r.compile_s, r.run_s, r.delta_chi2_lower,
                       r.decided, r.level, r.devices, r.refined)
 

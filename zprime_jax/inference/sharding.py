@@ -25,14 +25,18 @@ before JAX is imported (the ``zprime-jax`` command does this itself: one
 device per usable core, ``ZPRIME_JAX_HOST_DEVICES`` to choose). On GPU/TPU
 hosts every local accelerator is used.
 
-Multi-host runs (docs only; not exercised by the tests): start every process
-with ``jax.distributed.initialize(coordinator_address, num_processes,
-process_id)`` (on SLURM/TPU pods the arguments are detected), then build the
-mesh over ``jax.devices()`` (all hosts) instead of ``jax.local_devices()``
-(pass ``devices=jax.devices()``). Each process must call the scan with the
-same arguments; inputs are then global arrays and the results must be
-gathered with ``jax.experimental.multihost_utils.process_allgather`` before
-``np.asarray``.
+Parts. ``part`` (a slice of the elements) computes only those elements,
+each with the very program of the whole call (the batch width is chosen from
+the whole element count), and fills the others (NaN, False, 0): the parts of
+a scan computed apart (batch jobs, ``--shard I/N``) are bit-identical to the
+rows of the whole scan.
+
+Multiple processes. Under ``jax.distributed`` (:func:`zprime_jax.config.start_distributed`:
+one process per host or per GPU) the mesh spans every process's devices
+(``jax.devices()``); each process passes the same inputs, computes the
+elements on its own devices, and the outputs are gathered into every process
+(``multihost_utils.process_allgather``). The batch width does not depend on
+the device count, so the results are bit-identical to a one-process run.
 """
 
 from __future__ import annotations
@@ -54,9 +58,10 @@ _COMPILED: dict = {}
 
 
 def local_devices(devices=None) -> tuple:
-    """The devices to shard over: ``devices`` if given (a sequence or an int count), else all local devices."""
+    """The devices to shard over: ``devices`` if given (a sequence or an int count of local devices), else
+    every device of the run (the local ones; under ``jax.distributed`` those of every process)."""
     if devices is None:
-        return tuple(jax.local_devices())
+        return tuple(jax.devices() if jax.process_count() > 1 else jax.local_devices())
     if isinstance(devices, int):
         avail = jax.local_devices()
         if not 1 <= devices <= len(avail):
@@ -106,8 +111,46 @@ def plan(n: int, n_devices: int, batch_size: int, max_calls: int):
     return per_call * unit, calls
 
 
+def batch_width(n: int, batch_size: int) -> int:
+    """The lax.map batch width for ``n`` elements: ``batch_size``, at most ``ceil(n / BATCH_SPLIT)``.
+
+    The width changes the compiled program (and the last bits of results), so it depends on the element
+    count of the whole call only, never on the device count or on a part; capping it at n / BATCH_SPLIT
+    keeps up to BATCH_SPLIT devices busy on small problems.
+    """
+    return max(1, min(int(batch_size), math.ceil(n / BATCH_SPLIT)))
+
+
+def _filled(shapes, n: int, part_index, part_out):
+    """Full-length outputs (leading dimension n): the part's rows, NaN / False / 0 elsewhere."""
+    def fill(spec, got):
+        kind = np.dtype(spec.dtype).kind
+        value = np.nan if kind in "fc" else (False if kind == "b" else 0)
+        full = np.full((n, *spec.shape), value, dtype=spec.dtype)
+        full[part_index] = got
+        return full
+
+    return jax.tree_util.tree_map(fill, shapes, part_out)
+
+
+def _global_from(host_value, sharding):
+    """A global array from the host value every process holds (each process supplies its devices' rows)."""
+    return jax.make_array_from_callback(host_value.shape, sharding, lambda idx: host_value[idx])
+
+
+def _gather(out):
+    """Outputs as NumPy arrays, gathered from every process where the mesh spans several."""
+    leaves = jax.tree_util.tree_leaves(out)
+    if leaves and not leaves[0].is_fully_addressable:
+        from jax.experimental import multihost_utils
+
+        out = multihost_utils.process_allgather(out, tiled=True)
+    return jax.tree_util.tree_map(np.asarray, out)
+
+
 def sharded_map(fn, inputs, replicated=(), statics=(), batch_size: int = 256, devices=None,
-                max_calls: int = 8, label: str = "scan", progress=sys.stderr):
+                max_calls: int = 8, label: str = "scan", progress=sys.stderr, part: slice | None = None,
+                exact_batch: bool = False):
     """``fn(*elements, *replicated, *statics)`` for every element of the 1-D ``inputs``, sharded and batched.
 
     Args:
@@ -120,6 +163,10 @@ def sharded_map(fn, inputs, replicated=(), statics=(), batch_size: int = 256, de
         ``ceil(n / BATCH_SPLIT)``).
       devices: see :func:`local_devices`.
       max_calls: at most this many jitted calls (progress updates).
+      part: compute only these elements (a slice of range(n); module docstring); the outputs keep the
+        leading dimension n, filled elsewhere.
+      exact_batch: use ``batch_size`` as it is (not capped by the element count): for calls whose
+        element count differs between a part and the whole scan.
     Returns: (outputs with leading dimension n as NumPy arrays, (compile_s, run_s, n_devices)).
     """
     devs = local_devices(devices)
@@ -127,9 +174,22 @@ def sharded_map(fn, inputs, replicated=(), statics=(), batch_size: int = 256, de
     n = inputs[0].shape[0]
     if n == 0:
         raise InputError("sharded_map: empty input")
-    # The batch width changes the compiled program (and the last bits of results), so it must not
-    # depend on the device count; capping it at n / BATCH_SPLIT keeps up to BATCH_SPLIT devices busy.
-    batch_size = max(1, min(int(batch_size), math.ceil(n / BATCH_SPLIT)))
+    batch_size = int(batch_size) if exact_batch else batch_width(n, batch_size)
+    if part is not None:
+        index = np.arange(n)[part]
+        shapes = jax.eval_shape(lambda *xs: fn(*xs, *replicated, *statics), *(x[0] for x in inputs))
+        if index.size == 0:
+            return _filled(shapes, n, index, jax.tree_util.tree_map(
+                lambda sp: np.zeros((0, *sp.shape), sp.dtype), shapes)), (0.0, 0.0, len(devs))
+        got, timing = _map(fn, tuple(x[index] for x in inputs), replicated, statics, batch_size, devs,
+                           max_calls, label, progress)
+        return _filled(shapes, n, index, got), timing
+    return _map(fn, inputs, replicated, statics, batch_size, devs, max_calls, label, progress)
+
+
+def _map(fn, inputs, replicated, statics, batch_size, devs, max_calls, label, progress):
+    """:func:`sharded_map` of every element of ``inputs`` at the given batch width."""
+    n = inputs[0].shape[0]
     block, calls = plan(n, len(devs), batch_size, max_calls)
     total = block * calls
     padded = [np.concatenate([x, np.repeat(x[:1], total - n, axis=0)]) for x in inputs]
@@ -137,9 +197,10 @@ def sharded_map(fn, inputs, replicated=(), statics=(), batch_size: int = 256, de
     mesh = mesh_for(devs)
     split = NamedSharding(mesh, P(AXIS))
     repl = jax.device_put(replicated, NamedSharding(mesh, P()))
+    put = jax.device_put if all(d.process_index == jax.process_index() for d in devs) else _global_from
 
     def args(i):
-        return (tuple(jax.device_put(p[i * block:(i + 1) * block], split) for p in padded), repl)
+        return (tuple(put(p[i * block:(i + 1) * block], split) for p in padded), repl)
 
     t0 = time.perf_counter()
     f.lower(*args(0)).compile()          # compilation timed apart (cached by jit for the calls below)
@@ -153,5 +214,5 @@ def sharded_map(fn, inputs, replicated=(), statics=(), batch_size: int = 256, de
             show_progress(label, i + 1, calls, t1, progress)
     jax.block_until_ready(outs)
     run_s = time.perf_counter() - t1
-    out = jax.tree_util.tree_map(lambda *xs: np.concatenate([np.asarray(x) for x in xs])[:n], *outs)
+    out = jax.tree_util.tree_map(lambda *xs: np.concatenate(xs)[:n], *(_gather(o) for o in outs))
     return out, (compile_s, run_s, len(devs))
