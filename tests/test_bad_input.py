@@ -119,6 +119,17 @@ COMMAND_LINE = [
     ([*S, "--cl", "0.9", "--cl", "0.95"], "--cl"),
     (["rates"], "--experiment"),
     (["sensitivity", "--model", "universal"], "--experiment"),
+    # a multi-process run needs all three of coordinator, process count and id, in range
+    (["sensitivity", "--experiment", "ess-csi", "--model", "universal", "--coordinator", "127.0.0.1:1"],
+     "--num-processes"),
+    (["sensitivity", "--experiment", "ess-csi", "--model", "universal", "--coordinator", "127.0.0.1:1",
+      "--num-processes", "2", "--process-id", "2"], "--process-id"),
+    (["e6-plane", "--experiment", "coherent-csi", "--coordinator", "localhost", "--num-processes", "1",
+      "--process-id", "0"], "--coordinator"),
+    # parts: I/N with 1 <= I <= N, only with --out, not for a traced contour
+    (["sensitivity", "--experiment", "ess-csi", "--model", "universal", "--shard", "0/2", "--out", "x"], "--shard"),
+    (["e6-plane", "--experiment", "coherent-csi", "--shard", "1/2"], "--shard"),
+    (["e6-plane", "--experiment", "coherent-csi", "--method", "trace", "--shard", "1/2", "--out", "x"], "--shard"),
     ([*S, "--experiment", "ess-csi"], "--experiment"),
     ([*S, "--experiment", "ess-all"], "--experiment"),
     ([*R, "--frobnicate"], "--frobnicate"),

@@ -53,6 +53,17 @@ def _fail(json_wanted: bool, err: ZPrimeError) -> int:
     return 2
 
 
+def _start_distributed(args) -> None:
+    """Join a multi-process run where asked (options or environment); errors name the option."""
+    from .options import UsageError
+
+    try:
+        config.start_distributed(args.coordinator, args.num_processes, args.process_id)
+    except ZPrimeError as err:
+        option = err.field if err.field and err.field.isupper() else "--" + (err.field or "").replace("_", "-")
+        raise UsageError(f"{option}: {str(err).partition(': ')[2]}") from None
+
+
 def main(argv=None) -> int:
     """Run ``zprime-jax`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -63,7 +74,7 @@ def main(argv=None) -> int:
         check_inputs(args)
         # global settings first: the process group and the host device count only take before JAX starts
         if hasattr(args, "coordinator"):
-            config.start_distributed(args.coordinator, args.num_processes, args.process_id)
+            _start_distributed(args)
         config.set_host_devices()
         config.enable_x64()
         config.enable_compilation_cache()
