@@ -212,7 +212,7 @@ def cmd_mass_limit(args):
         warnings += [w for n, r in per.items() if (w := _null_reason(f"per_experiment.{n}", r, mass_range))]
     if warnings:
         out["warnings"] = warnings
-    if args.out:
+    if writes(args):
         from ..plotting import mass_profile_figure
 
         folder = out_dir(args.out)
@@ -277,7 +277,7 @@ def cmd_limit_scan(args):
            "cl": cl, "delta_chi2": level}
     if warnings:
         out["warnings"] = warnings
-    if args.out:
+    if writes(args):
         from ..plotting import limit_scan_figure
 
         folder = out_dir(args.out)
@@ -388,7 +388,7 @@ def _e6_plane_traced(args, groups: dict, ms: dict, cl: float, level: float, mass
     warnings = _form_warnings(args, ms) + _plane_null_warnings(limits, cos_betas, mass_range, args.separate)
     if warnings:
         out["warnings"] = warnings
-    if args.out:
+    if writes(args):
         from ..plotting import traced_plane_figure
 
         folder = out_dir(args.out)

@@ -153,7 +153,7 @@ def _encode(value, rows: slice, n: int, arrays: dict, path: str):
         return {"rows" if per_row else "array": key}
     if isinstance(value, list | tuple):
         if len(value) == n:
-            return {"row_list": _plain(list(value[rows]))}
+            return {"row_list": list(value[rows])}
         return {"list": [_encode(v, rows, n, arrays, f"{path}[{i}]") for i, v in enumerate(value)]}
     if isinstance(value, np.generic):
         return {"value": value.item()}
@@ -162,17 +162,11 @@ def _encode(value, rows: slice, n: int, arrays: dict, path: str):
     raise TypeError(f"shards: cannot store {type(value).__name__} at {path}")
 
 
-def _plain(obj):
-    """NumPy scalars and arrays inside lists and dicts as plain Python values."""
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
+def _numpy_json(obj):
+    """``json.dumps`` default: NumPy values inside the row lists as Python ones (NaN kept: internal file)."""
+    if isinstance(obj, np.ndarray | np.generic):
         return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return obj
+    raise TypeError(f"shards: {type(obj).__name__} is not JSON")
 
 
 def write_part(args, argv: list[str]) -> dict:
@@ -196,7 +190,7 @@ def write_part(args, argv: list[str]) -> dict:
                 "scans": [{k: s[k] for k in ("label", "n", "rows")} for s in scans]}
     files = {}
     if is_lead_process():
-        arrays["tree"] = np.asarray(json.dumps([s["tree"] for s in scans]))
+        arrays["tree"] = np.asarray(json.dumps([s["tree"] for s in scans], default=_numpy_json))
         np.savez(folder / f"{stem}.npz", **arrays)
         files = {"manifest": write_json(folder / f"{stem}.json", manifest), "rows": str(folder / f"{stem}.npz")}
     return {"shard": manifest["shard"], "command": manifest["command"], "inputs_sha256": manifest["inputs_sha256"],

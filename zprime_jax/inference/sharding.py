@@ -33,8 +33,9 @@ rows of the whole scan.
 
 Multiple processes. Under ``jax.distributed`` (:func:`zprime_jax.config.start_distributed`:
 one process per host or per GPU) the mesh spans every process's devices
-(``jax.devices()``); each process passes the same inputs, computes the
-elements on its own devices, and the outputs are gathered into every process
+(``jax.devices()``); each process passes the same inputs (``jax.device_put``
+places each process's rows on its devices), computes the elements on its own
+devices, and the outputs are gathered into every process
 (``multihost_utils.process_allgather``). The batch width does not depend on
 the device count, so the results are bit-identical to a one-process run.
 """
@@ -133,11 +134,6 @@ def _filled(shapes, n: int, part_index, part_out):
     return jax.tree_util.tree_map(fill, shapes, part_out)
 
 
-def _global_from(host_value, sharding):
-    """A global array from the host value every process holds (each process supplies its devices' rows)."""
-    return jax.make_array_from_callback(host_value.shape, sharding, lambda idx: host_value[idx])
-
-
 def _gather(out):
     """Outputs as NumPy arrays, gathered from every process where the mesh spans several."""
     leaves = jax.tree_util.tree_leaves(out)
@@ -197,10 +193,9 @@ def _map(fn, inputs, replicated, statics, batch_size, devs, max_calls, label, pr
     mesh = mesh_for(devs)
     split = NamedSharding(mesh, P(AXIS))
     repl = jax.device_put(replicated, NamedSharding(mesh, P()))
-    put = jax.device_put if all(d.process_index == jax.process_index() for d in devs) else _global_from
 
-    def args(i):
-        return (tuple(put(p[i * block:(i + 1) * block], split) for p in padded), repl)
+    def args(i):     # every process holds the same host inputs: device_put places each its devices' rows
+        return (tuple(jax.device_put(p[i * block:(i + 1) * block], split) for p in padded), repl)
 
     t0 = time.perf_counter()
     f.lower(*args(0)).compile()          # compilation timed apart (cached by jit for the calls below)
