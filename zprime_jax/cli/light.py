@@ -268,13 +268,16 @@ def cmd_sensitivity(args):
         m_range = m_range or default_range
         grid_masses = np.logspace(*np.log10(m_range), nm)
         grid_couplings = np.logspace(*np.log10(g_range), ng)
-        targets = {"combined": combined}
-        if len(names) > 1 and args.out is not None:
-            targets.update({n: Analysis((m,)) for n, m in measurements.items()})
-        grids = {label: split(args, f"grid:{label}", nm, lambda rows, ms=ms: scan.delta_chi2_grid(
-            ms, model, grid_masses, grid_couplings, level=level, progress=progress, part=rows))
-                 for label, ms in targets.items()}
+        grids = {"combined": split(args, "grid:combined", nm, lambda rows: scan.delta_chi2_grid(
+            combined, model, grid_masses, grid_couplings, level=level, progress=progress, part=rows))}
         g = grids["combined"]
+        if len(names) > 1 and args.out is not None:     # each experiment's contour: from the same run where
+            if g.component_delta_chi2 is not None:      # their nuisances are their own, else its own grid
+                grids.update({n: g.component(i) for i, n in enumerate(names)})
+            else:
+                grids.update({n: split(args, f"grid:{n}", nm, lambda rows, ms=(m,): scan.delta_chi2_grid(
+                    Analysis(ms), model, grid_masses, grid_couplings, level=level, progress=progress, part=rows))
+                    for n, m in measurements.items()})
         out["grid"] = {"shape": [nm, ng], "mass_range_mev": list(m_range),
                        "coupling_range": list(g_range), "compile_s": g.compile_s, "run_s": g.run_s,
                        "converged_fraction": float(np.mean(g.converged)),

@@ -76,13 +76,17 @@ class RowContext:
         return [m.likelihood.scan_solve(s, p, st, cold, passes)
                 for m, s, p, st in zip(self.analysis, self.signals(x), self.prepared, states)]
 
+    def components(self, states):
+        """Per measurement (Delta chi^2, its certified lower bound, converged), each of shape (n_measurements,)."""
+        vals = [m.likelihood.scan_values(st, p) for m, st, p in zip(self.analysis, states, self.prepared)]
+        value = jnp.stack([v[0] - ref for v, ref in zip(vals, self.refs)])
+        lower = jnp.stack([v[1] - ref for v, ref in zip(vals, self.refs)])
+        conv = jnp.stack([jnp.asarray(v[2]) for v in vals])
+        return value, lower, conv
+
     def combine(self, states):
         """(Delta chi^2, its certified lower bound, all converged) from the per-measurement states."""
-        vals = [m.likelihood.scan_values(st, p) for m, st, p in zip(self.analysis, states, self.prepared)]
-        value = sum(v[0] - ref for v, ref in zip(vals, self.refs))
-        lower = sum(v[1] - ref for v, ref in zip(vals, self.refs))
-        conv = jnp.all(jnp.stack([jnp.asarray(v[2]) for v in vals]))
-        return value, lower, conv
+        return total(*self.components(states), axis=0)
 
     def joint(self, x):
         """(value, lower, converged) by the robust profile (jointly where nuisances are shared); no
@@ -91,18 +95,37 @@ class RowContext:
         return value, jnp.where(conv, value, -jnp.inf), conv
 
 
-def row_scan(ctx: RowContext, xs, passes: int):
+def total(value, lower, conv, axis: int = -1):
+    """The analysis' (Delta chi^2, lower bound, converged) from its measurements' along ``axis``: the sums
+    (added in measurement order, the same rounding in JAX and NumPy) and all converged."""
+    xp = jnp if isinstance(value, jax.Array) else np
+    n = value.shape[axis]
+
+    def fold(a):
+        parts = [xp.take(a, i, axis=axis) for i in range(n)]
+        out = parts[0]
+        for p in parts[1:]:
+            out = out + p
+        return out
+
+    return fold(value), fold(lower), xp.all(conv, axis=axis)
+
+
+def row_scan(ctx: RowContext, xs, passes: int, components: bool = False):
     """Profiles along increasing ``xs``: the first cold-started, each next warm-started (one ``lax.scan``).
 
-    Returns ((value, lower, converged), states), each with leading dimension len(xs).
+    Returns ((value, lower, converged), states), each with leading dimension len(xs); ``components``:
+    per measurement (trailing dimension n_measurements; 1, the joint profile, where nuisances are shared).
     """
     if ctx.analysis.shared:
-        return _joint_row(ctx, xs, passes), None
+        out = _joint_row(ctx, xs, passes)
+        return (tuple(a[:, None] for a in out) if components else out), None
+    values = ctx.components if components else ctx.combine
 
     def step(carry, x_new):
         states, first = carry
         states = ctx.solve(states, x_new, passes, cold=first)
-        return (states, jnp.zeros_like(first)), (ctx.combine(states), states)
+        return (states, jnp.zeros_like(first)), (values(states), states)
 
     init = (ctx.start(xs[0]), jnp.ones_like(xs[0], dtype=bool))
     _, out = jax.lax.scan(step, init, xs)
@@ -128,30 +151,34 @@ def _joint_row(ctx: RowContext, xs, passes: int):
     return tuple(jnp.concatenate([h[None], o]) for h, o in zip(head, out))
 
 
-def point(ctx: RowContext, x, passes: int):
-    """(value, lower, converged) at one x from a cold start."""
+def point(ctx: RowContext, x, passes: int, components: bool = False):
+    """(value, lower, converged) at one x from a cold start (``components``: as in :func:`row_scan`)."""
     if ctx.analysis.shared:
-        return ctx.joint(x)
-    return ctx.combine(ctx.solve(ctx.start(x), x, passes, cold=True))
+        out = ctx.joint(x)
+        return tuple(a[None] for a in out) if components else out
+    states = ctx.solve(ctx.start(x), x, passes, cold=True)
+    return ctx.components(states) if components else ctx.combine(states)
 
 
 # --- per-element programs for sharded_map (module level: their identity keys the caches) ----------
+# Each returns (value, lower, converged) with a trailing dimension of components: one per measurement
+# (the fast profile of independent measurements), else one (the analysis as a whole).
 def _fast_row(fixed, xs, analysis, model, passes):
-    return row_scan(RowContext(fixed, analysis, model), xs, passes)[0]
+    return row_scan(RowContext(fixed, analysis, model), xs, passes, components=True)[0]
 
 
 def _fast_point(fixed, x, analysis, model, passes):
-    return point(RowContext(fixed, analysis, model), x, passes)
+    return point(RowContext(fixed, analysis, model), x, passes, components=True)
 
 
 def _robust_row(fixed, xs, analysis, model):
-    return jax.vmap(RowContext(fixed, analysis, model).joint)(xs)
+    return tuple(a[:, None] for a in jax.vmap(RowContext(fixed, analysis, model).joint)(xs))
 
 
 def _general_point(fixed, x, analysis, model):
     """The full rate and the robust profile at one point (any model; the reference)."""
     value, conv = delta_chi2(params_at(model, fixed, x), analysis, model)
-    return value, jnp.where(conv, value, -jnp.inf), conv
+    return value[None], jnp.where(conv, value, -jnp.inf)[None], conv[None]
 
 
 @dataclass(frozen=True)
@@ -173,6 +200,8 @@ class Raster:
     level: float
     devices: int
     refined: int
+    component_delta_chi2: np.ndarray | None = None
+    component_converged: np.ndarray | None = None
 
 
 def _bucket(n: int, minimum: int) -> int:
@@ -184,10 +213,11 @@ def _bucket(n: int, minimum: int) -> int:
 
 
 def _refine(d, lower, conv, ff, xx, analysis, model, passes, devices, progress, computed):
-    """Recompute the unconverged points among the ``computed`` ones (flat arrays) from a cold start;
-    returns the count and timings. The batch width is fixed (not capped by the count), so that a point is
-    refined by the same program whether the scan runs whole or in parts."""
-    idx = np.flatnonzero(~conv & computed)
+    """Recompute from a cold start the points among the ``computed`` ones (flat arrays, a trailing
+    dimension of components) where a component did not converge; returns the count and timings. The batch
+    width is fixed (not capped by the count), so that a point is refined by the same program whether the
+    scan runs whole or in parts."""
+    idx = np.flatnonzero(~np.all(conv, axis=-1) & computed)
     if idx.size == 0:
         return 0, 0.0, 0.0
     size = _bucket(idx.size, REFINE_BATCH)
@@ -197,9 +227,10 @@ def _refine(d, lower, conv, ff, xx, analysis, model, passes, devices, progress, 
                                               devices=devices, max_calls=1, label="refine", progress=progress,
                                               exact_batch=True)
     rd, rl, rc = rd[:idx.size], rl[:idx.size], rc[:idx.size]
-    d[idx] = np.where(rc, rd, np.minimum(rd, d[idx]))      # both are chi^2 values: upper bounds of the minimum
-    lower[idx] = np.maximum(rl, lower[idx])                # both are rigorous lower bounds
-    conv[idx] = rc
+    keep = conv[idx]                                       # components converged already: kept
+    d[idx] = np.where(keep, d[idx], np.where(rc, rd, np.minimum(rd, d[idx])))   # chi^2 values: upper bounds
+    lower[idx] = np.where(keep, lower[idx], np.maximum(rl, lower[idx]))         # both rigorous lower bounds
+    conv[idx] = keep | rc
     return int(idx.size), c_s, r_s
 
 
@@ -226,6 +257,11 @@ def raster(analysis, model, fixed_values, x_values, *, chunk: int = GRID_CHUNK, 
       progress: a stream for a progress bar (default None: silent).
       part: compute only these rows (a slice of the fixed values), bit-identical to the same rows of the
         whole raster; the other rows are NaN (not converged, not decided).
+
+    ``component_delta_chi2`` and ``component_converged`` of the result, for the fast profile of
+    measurements that share no nuisances: each measurement's own, shape (n_fixed, n_x, n_measurements),
+    what the raster of that measurement alone gives, from the same run (the analysis' values are their
+    sums); None otherwise.
     """
     analysis = as_analysis(analysis)
     fixed = np.asarray(fixed_values, dtype=float).ravel()
@@ -262,16 +298,19 @@ def raster(analysis, model, fixed_values, x_values, *, chunk: int = GRID_CHUNK, 
             devices=devices, label="grid", progress=progress, part=part)
         inv = np.argsort(order, kind="stable")
         d, lower, conv = (np.array(a[:, inv]) for a in (d, lower, conv))
-        shape = d.shape
+        shape = d.shape[:2]
         if fast and refine:
             ff, xx = np.meshgrid(fixed, xs, indexing="ij")
-            d, lower, conv = d.ravel(), lower.ravel(), conv.ravel()
+            d, lower, conv = (a.reshape(-1, a.shape[-1]) for a in (d, lower, conv))
             computed = np.repeat(rows_computed, xs.size)
             refined, c_ref, r_ref = _refine(d, lower, conv, ff.ravel(), xx.ravel(), analysis, model,
                                             FAST_PASSES, devices, progress, computed)
-    d, lower, conv = (np.asarray(a).reshape(shape) for a in (d, lower, conv))
+    d, lower, conv = (np.asarray(a).reshape(*shape, -1) for a in (d, lower, conv))
+    split = d.shape[-1] == len(analysis) and not analysis.shared
+    parts = (d, conv) if split else (None, None)
+    d, lower, conv = total(d, lower, conv)
     decided = (conv | (lower >= level) | (d < level)) & rows_computed[:, None]
-    return Raster(d, lower, conv, decided, c_s + c_ref, r_s + r_ref, float(level), n_dev, refined)
+    return Raster(d, lower, conv, decided, c_s + c_ref, r_s + r_ref, float(level), n_dev, refined, *parts)
 
 
 @dataclass(frozen=True)
@@ -292,6 +331,16 @@ class GridResult:
     level: float = CL90_1DOF
     devices: int = 1
     refined: int = 0
+    component_delta_chi2: np.ndarray | None = None
+    component_converged: np.ndarray | None = None
+
+    def component(self, i: int) -> GridResult:
+        """The grid of the analysis' measurement ``i`` alone (from ``component_delta_chi2``; timings 0)."""
+        if self.component_delta_chi2 is None:
+            raise InputError("component: this grid has no per-measurement values (shared nuisances, or not "
+                             "the fast profile)")
+        return GridResult(self.masses_mev, self.couplings, self.component_delta_chi2[..., i],
+                          self.component_converged[..., i], 0.0, 0.0, level=self.level, devices=self.devices)
 
 
 def delta_chi2_grid(analysis, model, masses_mev, couplings, chunk: int = GRID_CHUNK,
@@ -305,7 +354,7 @@ def delta_chi2_grid(analysis, model, masses_mev, couplings, chunk: int = GRID_CH
     r = raster(analysis, model, masses, gs * gs, chunk=chunk, method=method, profile=profile, passes=passes,
                refine=refine, level=level, devices=devices, progress=progress, part=part)
     return GridResult(masses, gs, r.delta_chi2, r.converged, r.compile_s, r.run_s, r.delta_chi2_lower,
-                      r.decided, r.level, r.devices, r.refined)
+                      r.decided, r.level, r.devices, r.refined, r.component_delta_chi2, r.component_converged)
 
 
 def contour_lines(grid: GridResult, level: float = CL90_1DOF):
