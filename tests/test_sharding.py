@@ -110,3 +110,39 @@ def test_plan_and_devices():
     assert len(sharding.local_devices(1)) == 1
     with pytest.raises(ValueError, match="devices"):
         sharding.local_devices(10_000)
+
+
+def test_stored_programs_are_exported_once_loaded_after_and_give_the_same_bits(tmp_path, monkeypatch):
+    """With a cache folder, a scan's block program is exported there on first use and loaded afterwards
+    (no tracing); the loaded program gives the results of the one traced in this process, bit for bit;
+    an unreadable file is exported again; another static (here the pass count) is another program."""
+    from zprime_jax import config
+
+    ar = (likelihood.asimov_measurement(build_kernel("ess-ar")),)
+    model = MODELS["universal"]
+    masses, gs = np.logspace(0, 3, 4), np.logspace(-7, -2, 9)
+
+    def grid(**kw):
+        return scan.delta_chi2_grid(ar, model, masses, gs, progress=None, refine=False, **kw).delta_chi2
+
+    monkeypatch.setattr(sharding, "_STORED", {})
+    monkeypatch.setattr(config, "_exported_dir", None)
+    traced = grid()
+    monkeypatch.setattr(config, "_exported_dir", str(tmp_path))
+    exports = []
+    real_export = sharding.jax.export.export
+    monkeypatch.setattr(sharding.jax.export, "export", lambda f: exports.append(f) or real_export(f))
+    first = grid()
+    stored = sorted(tmp_path.glob("*.jaxexport"))
+    assert len(exports) == 1 and len(stored) == 1 and stored[0].stat().st_size > 0
+    sharding._STORED.clear()                       # as a new process: the program comes from the file
+    again = grid()
+    assert len(exports) == 1 and all(v is not None for v in sharding._STORED.values())
+    np.testing.assert_array_equal(first, traced)
+    np.testing.assert_array_equal(again, traced)
+    stored[0].write_bytes(b"not a program")
+    sharding._STORED.clear()
+    np.testing.assert_array_equal(grid(), traced)
+    assert len(exports) == 2 and stored[0].stat().st_size > 100
+    grid(passes=3)
+    assert len(exports) == 3 and len(list(tmp_path.glob("*.jaxexport"))) == 2

@@ -3,7 +3,9 @@
 - :func:`enable_x64`: float64, which all the physics needs (the library does not switch it on at import);
 - :func:`set_host_devices`: the number of CPU devices, so that grid scans shard over every core
   (``zprime_jax.inference.sharding``; results are bit-identical on 1 and N devices);
-- :func:`enable_compilation_cache`: keep compiled XLA programs between runs.
+- :func:`enable_compilation_cache`: keep compiled XLA programs between runs, and the scans' traced
+  programs (``inference.sharding``: exported with ``jax.export``, so a later run neither traces nor
+  compiles them).
 
 JAX is imported inside the functions: importing this module (or ``zprime_jax``) does not import it.
 """
@@ -18,6 +20,8 @@ HOST_DEVICES_ENV = "ZPRIME_JAX_HOST_DEVICES"
 CACHE_DIR_ENV = "ZPRIME_JAX_CACHE_DIR"
 MAX_HOST_DEVICES = 1024     # more host devices than this is a typo, not a machine
 DEFAULT_CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "zprime_jax", "xla")
+EXPORTED_SUBDIR = "exported"   # the scans' exported programs, inside the cache folder
+_exported_dir: str | None = None
 _XLA_DEVICE_COUNT_FLAG = "xla_force_host_platform_device_count"
 
 
@@ -102,7 +106,14 @@ def enable_compilation_cache(folder: str | os.PathLike | None = None) -> str | N
                          "value to run without the cache", field=CACHE_DIR_ENV) from None
     jax.config.update("jax_compilation_cache_dir", folder)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    global _exported_dir
+    _exported_dir = os.path.join(folder, EXPORTED_SUBDIR)
     return folder
+
+
+def exported_programs_dir() -> str | None:
+    """Where the scans keep their exported programs: inside the compilation cache folder, None without one."""
+    return _exported_dir
 
 
 # --- several processes: jax.distributed -------------------------------------------------------------------

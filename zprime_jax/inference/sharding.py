@@ -31,6 +31,14 @@ the whole element count), and fills the others (NaN, False, 0): the parts of
 a scan computed apart (batch jobs, ``--shard I/N``) are bit-identical to the
 rows of the whole scan.
 
+Stored programs. With the compilation cache on (:func:`zprime_jax.config.enable_compilation_cache`,
+as the ``zprime-jax`` command does) each block program is exported (``jax.export``) into the cache
+folder the first time, under a key of everything that defines it (the function, the statics, the
+inputs' structure, shapes and dtypes, the devices, the versions of JAX and of this package's source);
+a later run loads it instead of tracing the Python code again (seconds for a six-detector analysis),
+and the compilation cache then has its executable. Cold and warm runs call the same exported program,
+so their results are identical.
+
 Multiple processes. Under ``jax.distributed`` (:func:`zprime_jax.config.start_distributed`:
 one process per host or per GPU) the mesh spans every process's devices
 (``jax.devices()``); each process passes the same inputs (``jax.device_put``
@@ -42,9 +50,12 @@ the device count, so the results are bit-identical to a one-process run.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 import sys
 import time
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -89,6 +100,81 @@ def block_function(fn, devices: tuple, batch_size: int, statics: tuple):
 
         _COMPILED[key] = jax.jit(jax.shard_map(local, mesh=mesh, in_specs=(P(AXIS), P()), out_specs=P(AXIS)))
     return _COMPILED[key]
+
+
+_SOURCE_HASH: list[str] = []
+
+
+def _source_hash() -> str:
+    """SHA-256 of this package's Python source (a stored program is valid for the code that traced it)."""
+    if not _SOURCE_HASH:
+        h = hashlib.sha256()
+        root = Path(__file__).resolve().parents[1]
+        for path in sorted(root.rglob("*.py")):
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+        _SOURCE_HASH.append(h.hexdigest())
+    return _SOURCE_HASH[0]
+
+
+def _program_key(fn, devices: tuple, batch_size: int, statics: tuple, example) -> str:
+    """Everything that defines a block program, hashed (``example``: the call's arguments)."""
+    leaves, tree = jax.tree_util.tree_flatten(example)
+    import jaxlib
+
+    parts = [_source_hash(), jax.__version__, jaxlib.__version__, f"{fn.__module__}.{fn.__qualname__}",
+             repr(statics), str(batch_size), str(tree), repr([(np.shape(x), str(x.dtype)) for x in leaves]),
+             repr([(d.platform, d.device_kind, d.id, d.process_index) for d in devices]),
+             repr((jax.config.jax_enable_x64, jax.config.jax_default_matmul_precision))]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+_STORED: dict = {}
+
+
+def compiled_block(f, fn, devices: tuple, batch_size: int, statics: tuple, example):
+    """The compiled block program of ``f`` for arguments like ``example``: from the exported program in the
+    cache folder (exported and stored on first use: module docstring), or from ``f`` itself where there
+    is no folder, under several processes, or where it cannot be exported. Returns a callable of the
+    block's arguments."""
+    from .. import config
+
+    folder = config.exported_programs_dir()
+    if folder is None or jax.process_count() > 1:
+        return f.lower(*example).compile()
+    key = _program_key(fn, devices, batch_size, statics, example)
+    if key not in _STORED:
+        exported = _exported(f, Path(folder) / f"{key}.jaxexport", example)
+        _STORED[key] = None if exported is None else jax.jit(exported.call)
+    stored = _STORED[key]
+    if stored is None:
+        return f.lower(*example).compile()
+    run = stored.lower(*jax.tree_util.tree_leaves(example)).compile()
+    return lambda *args: run(*jax.tree_util.tree_leaves(args))
+
+
+def _exported(f, path: Path, example):
+    """The program at ``path``, or ``f`` exported there now (with flat inputs: the arrays of ``example``);
+    None where it cannot be exported (e.g. a custom call JAX does not export)."""
+    try:
+        return jax.export.deserialize(bytearray(path.read_bytes()))
+    except Exception:                                  # noqa: BLE001  absent or unreadable: export it again
+        pass
+    leaves, tree = jax.tree_util.tree_flatten(example)
+
+    def flat(*arrays):
+        return f(*jax.tree_util.tree_unflatten(tree, arrays))
+
+    try:
+        exported = jax.export.export(jax.jit(flat))(*leaves)
+        blob = exported.serialize()
+    except Exception:                                  # noqa: BLE001  not exportable: traced every run
+        return None
+    os.makedirs(path.parent, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(blob)
+    os.replace(tmp, path)                              # atomic: the parts of a scan may start together
+    return exported
 
 
 def show_progress(label, done, total, start, stream):
@@ -198,12 +284,13 @@ def _map(fn, inputs, replicated, statics, batch_size, devs, max_calls, label, pr
         return (tuple(jax.device_put(p[i * block:(i + 1) * block], split) for p in padded), repl)
 
     t0 = time.perf_counter()
-    f.lower(*args(0)).compile()          # compilation timed apart (cached by jit for the calls below)
+    first = args(0)
+    run = compiled_block(f, fn, devs, batch_size, tuple(statics), first)   # tracing and compilation timed apart
     compile_s = time.perf_counter() - t0
     outs = []
     t1 = time.perf_counter()
     for i in range(calls):
-        outs.append(f(*args(i)))
+        outs.append(run(*(first if i == 0 else args(i))))
         if progress is not None:         # dispatch is asynchronous: wait, so the bar shows work done
             jax.block_until_ready(outs[-1])
             show_progress(label, i + 1, calls, t1, progress)
