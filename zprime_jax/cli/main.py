@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .. import config
+from .. import __version__, config
 from ..errors import ZPrimeError
 from ..io import dumps_json, strict_result
 from . import drift, fit, heavy, light, rates, reproduce, shards
@@ -24,6 +24,8 @@ DEBUG_ENV = "ZPRIME_JAX_DEBUG"      # set: internal errors show their traceback
 def build_parser() -> Parser:
     """The ``zprime-jax`` parser: one subcommand per command, added by each group module's ``register``."""
     p = Parser(prog="zprime-jax", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"zprime-jax {__version__}",
+                   help="print the package version and exit")
     sub = p.add_subparsers(dest="command", required=True)
     for group in GROUPS:
         group.register(sub)
