@@ -393,3 +393,16 @@ def test_every_experiment_gets_its_own_colour():
     colours = experiment_colours(labels)
     assert len({to_hex(c) for c in colours.values()}) == len(labels)
     assert colours["combined"] == "black" and colours["ess-xe"] == EXPERIMENT_COLOURS["ess-xe"]
+
+
+def test_progress_bars_on_stderr_quiet_silences_them_and_the_library_is_silent(capsys):
+    """Long work draws a labelled bar with the count, the rate and the time left on stderr; --quiet
+    silences it; a library call without ``progress`` writes nothing."""
+    argv = ["sensitivity", "--experiment", "ess-ar", "--model", "universal", "--masses-mev", "1,10", "--json"]
+    assert cli.main(argv) == 0
+    err = capsys.readouterr().err
+    assert "limits:" in err and "2/2" in err and "line/s" in err and "<00:00" in err, err
+    assert cli.main([*argv, "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    limits.coupling_limits((likelihood.asimov_measurement(build_kernel("ess-ar")),), MODELS["universal"], [1.0, 10.0])
+    assert capsys.readouterr() == ("", "")

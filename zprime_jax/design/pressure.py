@@ -27,6 +27,7 @@ import optax
 from ..errors import InputError
 from ..inference.implicit import implicit_root
 from ..inference.limits import LIGHT_AXIS, crossing_one
+from ..io.progress import progress_bar
 from ..kernels.rates import build_gas_tpc_kernel, expected_counts
 from ..likelihood import CL90_1DOF, Analysis, asimov_measurement, delta_chi2
 from ..physics.models import MODELS, LightZPrime
@@ -158,17 +159,15 @@ def optimize_pressure(spec, objective: str = "sm-events", model=None, mass_mev: 
     u = jnp.asarray(math.log(start_torr))
     state = opt.init(u)
     history = []
-    for i in range(steps):
-        value, grad = value_and_grad(u)
-        history.append((float(jnp.exp(u)), float(value)))
-        updates, state = opt.update(grad, state, u)
-        u = optax.apply_updates(u, updates)
-        if progress is not None and (i % 10 == 0 or i == steps - 1):
-            progress.write(f"\roptimize-pressure [{objective}] step {i + 1}/{steps}: "
-                           f"P = {float(jnp.exp(u)):.2f} Torr, loss = {float(value):.6g}")
-            progress.flush()
-    if progress is not None:
-        progress.write("\n")
+    with progress_bar(f"optimize-pressure [{objective}]", steps, progress, "step") as bar:
+        for i in range(steps):
+            value, grad = value_and_grad(u)
+            history.append((float(jnp.exp(u)), float(value)))
+            updates, state = opt.update(grad, state, u)
+            u = optax.apply_updates(u, updates)
+            if progress is not None and (i % 10 == 0 or i == steps - 1):
+                bar.set_postfix_str(f"P = {float(jnp.exp(u)):.2f} Torr, loss = {float(value):.6g}", refresh=False)
+            bar.update(1)
     p = float(jnp.exp(u))
     out = {"objective": objective, "pressure_torr": p,
            "sm_events": float(jnp.sum(sm_events(p, spec))), "history": history}

@@ -165,7 +165,7 @@ def first_crossings(analysis, model, fixed_values, t_range, axis, *, level: floa
         crossing_one, (fixed,),
         replicated=(analysis, jnp.asarray(float(level)), jnp.asarray(t0), jnp.asarray(t1)),
         statics=(model, int(n_coarse), int(bisections), float(axis[0]), float(axis[1]), reference == "scan-minimum"),
-        batch_size=chunk, devices=devices, label="limits", progress=progress, part=part)
+        batch_size=chunk, devices=devices, label="limits", progress=progress, part=part, unit="line")
     return Crossings(fixed, t, start, ok, np.linspace(t0, t1, int(n_coarse)), coarse, shift, c_s, r_s)
 
 

@@ -225,7 +225,7 @@ def _refine(d, lower, conv, ff, xx, analysis, model, passes, devices, progress, 
     (rd, rl, rc), (c_s, r_s, _) = sharded_map(_fast_point, (ff[pad], xx[pad]), replicated=(analysis,),
                                               statics=(model, passes), batch_size=REFINE_BATCH,
                                               devices=devices, max_calls=1, label="refine", progress=progress,
-                                              exact_batch=True)
+                                              exact_batch=True, unit="point")
     rd, rl, rc = rd[:idx.size], rl[:idx.size], rc[:idx.size]
     keep = conv[idx]                                       # components converged already: kept
     d[idx] = np.where(keep, d[idx], np.where(rc, rd, np.minimum(rd, d[idx])))   # chi^2 values: upper bounds
@@ -286,7 +286,8 @@ def raster(analysis, model, fixed_values, x_values, *, chunk: int = GRID_CHUNK, 
         points = None if part is None else slice(first * xs.size, last * xs.size)
         (d, lower, conv), (c_s, r_s, n_dev) = sharded_map(
             _general_point, (ff.ravel(), xx.ravel()), replicated=(analysis,), statics=(model,),
-            batch_size=min(chunk, GENERAL_BATCH), devices=devices, label="grid", progress=progress, part=points)
+            batch_size=min(chunk, GENERAL_BATCH), devices=devices, label="grid", progress=progress, part=points,
+            unit="point")
         shape = ff.shape
     else:
         order = np.argsort(xs, kind="stable")
@@ -295,7 +296,7 @@ def raster(analysis, model, fixed_values, x_values, *, chunk: int = GRID_CHUNK, 
         fn, statics = (_fast_row, (model, int(passes))) if fast else (_robust_row, (model,))
         (d, lower, conv), (c_s, r_s, n_dev) = sharded_map(
             fn, (fixed,), replicated=(jnp.asarray(xs[order]), analysis), statics=statics, batch_size=rows,
-            devices=devices, label="grid", progress=progress, part=part)
+            devices=devices, label="grid", progress=progress, part=part, unit="row")
         inv = np.argsort(order, kind="stable")
         d, lower, conv = (np.array(a[:, inv]) for a in (d, lower, conv))
         shape = d.shape[:2]

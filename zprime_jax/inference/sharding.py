@@ -53,7 +53,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -63,6 +62,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from ..errors import InputError
+from ..io.progress import progress_bar
 
 AXIS = "points"
 BATCH_SPLIT = 4          # a batch holds at most 1/BATCH_SPLIT of the elements
@@ -177,17 +177,6 @@ def _exported(f, path: Path, example):
     return exported
 
 
-def show_progress(label, done, total, start, stream):
-    """A progress bar ``label [###   ] done/total (elapsed)`` on ``stream`` (None: silent)."""
-    if stream is None:
-        return
-    bar = "#" * int(30 * done / total)
-    stream.write(f"\r{label} [{bar:<30}] {done}/{total} ({time.perf_counter() - start:.1f} s)")
-    if done == total:
-        stream.write("\n")
-    stream.flush()
-
-
 def plan(n: int, n_devices: int, batch_size: int, max_calls: int):
     """(block, calls): elements per jitted call (a multiple of n_devices * batch_size) and the number of calls."""
     unit = n_devices * batch_size
@@ -231,8 +220,8 @@ def _gather(out):
 
 
 def sharded_map(fn, inputs, replicated=(), statics=(), batch_size: int = 256, devices=None,
-                max_calls: int = 8, label: str = "scan", progress=sys.stderr, part: slice | None = None,
-                exact_batch: bool = False):
+                max_calls: int = 8, label: str = "scan", progress=None, part: slice | None = None,
+                exact_batch: bool = False, unit: str = "element"):
     """``fn(*elements, *replicated, *statics)`` for every element of the 1-D ``inputs``, sharded and batched.
 
     Args:
@@ -245,6 +234,8 @@ def sharded_map(fn, inputs, replicated=(), statics=(), batch_size: int = 256, de
         ``ceil(n / BATCH_SPLIT)``).
       devices: see :func:`local_devices`.
       max_calls: at most this many jitted calls (progress updates).
+      label, unit: the progress bar's (:func:`zprime_jax.io.progress.progress_bar`) on the stream
+        ``progress`` (None, the default: silent).
       part: compute only these elements (a slice of range(n); module docstring); the outputs keep the
         leading dimension n, filled elsewhere.
       exact_batch: use ``batch_size`` as it is (not capped by the element count): for calls whose
@@ -264,12 +255,12 @@ def sharded_map(fn, inputs, replicated=(), statics=(), batch_size: int = 256, de
             return _filled(shapes, n, index, jax.tree_util.tree_map(
                 lambda sp: np.zeros((0, *sp.shape), sp.dtype), shapes)), (0.0, 0.0, len(devs))
         got, timing = _map(fn, tuple(x[index] for x in inputs), replicated, statics, batch_size, devs,
-                           max_calls, label, progress)
+                           max_calls, label, progress, unit)
         return _filled(shapes, n, index, got), timing
-    return _map(fn, inputs, replicated, statics, batch_size, devs, max_calls, label, progress)
+    return _map(fn, inputs, replicated, statics, batch_size, devs, max_calls, label, progress, unit)
 
 
-def _map(fn, inputs, replicated, statics, batch_size, devs, max_calls, label, progress):
+def _map(fn, inputs, replicated, statics, batch_size, devs, max_calls, label, progress, unit):
     """:func:`sharded_map` of every element of ``inputs`` at the given batch width."""
     n = inputs[0].shape[0]
     block, calls = plan(n, len(devs), batch_size, max_calls)
@@ -289,11 +280,12 @@ def _map(fn, inputs, replicated, statics, batch_size, devs, max_calls, label, pr
     compile_s = time.perf_counter() - t0
     outs = []
     t1 = time.perf_counter()
-    for i in range(calls):
-        outs.append(run(*(first if i == 0 else args(i))))
-        if progress is not None:         # dispatch is asynchronous: wait, so the bar shows work done
-            jax.block_until_ready(outs[-1])
-            show_progress(label, i + 1, calls, t1, progress)
+    with progress_bar(label, n, progress, unit) as bar:
+        for i in range(calls):
+            outs.append(run(*(first if i == 0 else args(i))))
+            if progress is not None:     # dispatch is asynchronous: wait, so the bar shows work done
+                jax.block_until_ready(outs[-1])
+                bar.update(min(block, n - i * block))
     jax.block_until_ready(outs)
     run_s = time.perf_counter() - t1
     out = jax.tree_util.tree_map(lambda *xs: np.concatenate(xs)[:n], *(_gather(o) for o in outs))

@@ -285,8 +285,8 @@ def toy_limits(analysis, model, fixed_values, t_wilks, *, n_toys: int, cl: float
     """
     import time
 
+    from ..io.progress import progress_bar
     from ..kernels.rates import counts_polynomial
-    from .sharding import show_progress
 
     analysis = as_analysis(analysis)
     check_forms(analysis)
@@ -299,7 +299,7 @@ def toy_limits(analysis, model, fixed_values, t_wilks, *, n_toys: int, cl: float
     step = float(TEST_OFFSETS[1] - TEST_OFFSETS[0])
     out = {k: [] for k in ("t", "status", "critical_delta_chi2", "critical_error", "tests")}
     compiled, compile_s, run_s, n_run = None, 0.0, 0.0, 0
-    start = time.perf_counter()
+    bar = progress_bar(f"toys ({n_toys} x {len(TEST_OFFSETS)} per point)", len(fixed_values), progress, "point")
     for i, (fixed, tw) in enumerate(zip(fixed_values, t_wilks)):
         t_lim, status, crit, err, tests = math.nan, "no-wilks-limit", math.nan, math.nan, []
         if np.isfinite(tw):
@@ -333,8 +333,7 @@ def toy_limits(analysis, model, fixed_values, t_wilks, *, n_toys: int, cl: float
         for k, v in (("t", t_lim), ("status", status), ("critical_delta_chi2", crit), ("critical_error", err),
                      ("tests", tests)):
             out[k].append(v)
-        if progress is not None:
-            show_progress(f"toys ({n_toys} x {len(TEST_OFFSETS)} per point)", i + 1, len(fixed_values), start,
-                          progress)
+        bar.update(1)
+    bar.close()
     out.update(compile_s=compile_s, run_s=run_s, toys=n_run)
     return out

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io.progress import progress_bar
+
 CL90 = 2.705543454095404          # Delta chi^2 at 90% CL, one parameter (both papers)
 
 
@@ -46,36 +48,29 @@ FULL = Settings(pressure_points=161, trace_samples=257, sigmas=tuple(sorted(_FUL
 
 
 class Progress:
-    """Figure k of n with the elapsed time, on a stream (None: silent)."""
+    """Figure k of n, what runs now and the elapsed time: a progress bar on a stream (None: silent)."""
 
     def __init__(self, stream, n: int):
         self.stream, self.n, self.t0 = stream, n, time.perf_counter()
         self.k, self.name, self.t_fig = 0, "", self.t0
-
-    def _write(self, text: str, end: str = "") -> None:
-        if self.stream is None:
-            return
-        self.stream.write("\r" + text.ljust(110) + end)
-        self.stream.flush()
-
-    def _bar(self, done: float) -> str:
-        fill = int(round(24 * done / self.n))
-        return f"[{'#' * fill:<24}]"
+        self.bar = progress_bar("reproduce", n, stream, "figure")
 
     def start(self, k: int, name: str) -> None:
         self.k, self.name, self.t_fig = k, name, time.perf_counter()
-        self._write(f"reproduce {self._bar(k - 1)} figure {k}/{self.n}: {name} "
-                    f"({time.perf_counter() - self.t0:.1f} s)")
+        self.bar.set_postfix_str(f"figure {k}/{self.n}: {name}")
 
     def step(self, what: str) -> None:
-        self._write(f"reproduce {self._bar(self.k - 1)} figure {self.k}/{self.n}: {self.name}: {what} "
-                    f"({time.perf_counter() - self.t0:.1f} s)")
+        self.bar.set_postfix_str(f"figure {self.k}/{self.n}: {self.name}: {what}")
 
     def done(self) -> float:
-        """End the current figure; returns its duration [s]."""
+        """End the current figure (a line above the bar); returns its duration [s]."""
         now = time.perf_counter()
-        self._write(f"reproduce {self._bar(self.k)} figure {self.k}/{self.n}: {self.name} done in "
-                    f"{now - self.t_fig:.1f} s (elapsed {now - self.t0:.1f} s)", end="\n")
+        if self.stream is not None:
+            self.bar.write(f"reproduce: figure {self.k}/{self.n}: {self.name} done in {now - self.t_fig:.1f} s "
+                           f"(elapsed {now - self.t0:.1f} s)", file=self.stream)
+        self.bar.update(1)
+        if self.k == self.n:
+            self.bar.close()
         return now - self.t_fig
 
 
