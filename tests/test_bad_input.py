@@ -95,6 +95,7 @@ COMMAND_LINE = [
     ([*OP, "--steps", "1000000000"], "--steps"),
     ([*S, "--grid="], "--grid"),
     ([*R, "--out", ""], "--out"),
+    ([*M, "--hepdata", __file__], "--hepdata"),                              # a file, not a folder
     ([*P, "--seed", str(2**70)], "--seed"),
     ([*P, "--warmup", "1000000000"], "--warmup"),
     ([*R, "--model", "universal", "--mass-mev", "1e300", "--coupling", "1e-4"], "--mass-mev"),

@@ -11,6 +11,7 @@ from .options import (
     UsageError,
     add_common,
     add_distributed,
+    add_hepdata,
     add_level,
     add_mixing_angle,
     add_sin2w,
@@ -28,6 +29,7 @@ from .options import (
     out_dir,
     real,
     reject,
+    writes_hepdata,
 )
 from .shards import add_shard, split, writes
 from .toys import check_toy_forms, toy_limits_of, toy_rows, toy_summary, toy_warnings
@@ -71,6 +73,7 @@ def register(subparsers) -> None:
                          "limit from pseudo-experiments (Poisson forms: templates-poisson, pulls-poisson); "
                          "per_experiment and the --out Delta chi^2 profiles stay Wilks")
     add_toys(sp)
+    add_hepdata(sp)
     sp.set_defaults(func=cmd_mass_limit)
 
     sp = subparsers.add_parser("limit-scan", help="mass limit versus uncertainty or luminosity (Figs. 2, 3)")
@@ -90,6 +93,7 @@ def register(subparsers) -> None:
                     help="one region per --experiment, overlaid (Fig. 5 right: A, B, C), instead of combining")
     sp.add_argument("--method", choices=["grid", "trace"], default="grid",
                     help="a vmapped Delta chi^2 grid (default) or gradient-based tracing of the contour")
+    add_hepdata(sp)
     add_shard(sp)
     sp.set_defaults(func=cmd_e6_plane, model="e6", cos_beta=None, beta=None)
 
@@ -223,6 +227,8 @@ def cmd_mass_limit(args):
         rows = [[f"{m:.8g}", *[f"{c[1][i]:.8g}" for c in curves.values()]]
                 for i, m in enumerate(res["masses_gev"])]
         out["csv"] = write_csv(folder / f"mass_profile_{model.name}.csv", ["mass_gev", *curves], rows)
+    if writes_hepdata(args):
+        out.setdefault("files", {})["hepdata"] = _mass_limit_hepdata(args, out, res, per)
     if not args.json:
         lim = out["mass_limit_gev"]
         print(f"{model.name}: {100 * cl:.4g}% CL lower limit on M_Z' "
@@ -329,7 +335,8 @@ def cmd_e6_plane(args):
 
     per = {label: limits(d) for label, d in maps.items()}
     out = {"model": "e6", "experiments": names, "cl": cl, "delta_chi2": level, "grid": [nc, nm],
-           "cos_beta": cos_betas.tolist(), "seconds": run_s}
+           "cos_beta": cos_betas.tolist(), "seconds": run_s,
+           "likelihoods": {n: m.likelihood.form for n, m in ms.items()}}
     if args.separate:
         out["mass_limit_gev"] = per
     else:
@@ -345,6 +352,13 @@ def cmd_e6_plane(args):
         out["csv"] = write_csv(folder / "e6_plane_limits.csv", ["cos_beta", *[f"mass_limit_gev:{k}" for k in per]],
                                 [[c, *["" if per[k][i] is None else per[k][i] for k in per]]
                                  for i, c in enumerate(cos_betas)])
+    if writes_hepdata(args):
+        members = {label: [label] if args.separate else names for label in per}
+        origin = (f"the largest M_Z' of the {nc} x {nm} grid (cos beta linear in [-1, 1], M_Z' log-spaced in "
+                  f"{mass_range[0]:g}-{mass_range[1]:g} GeV: a step of a factor "
+                  f"{(mass_range[1] / mass_range[0]) ** (1 / (nm - 1)):.4g}) with Delta chi^2 >= {level:.6g}, "
+                  "Delta chi^2 relative to its minimum over the plane")
+        out.setdefault("files", {})["hepdata"] = _plane_hepdata(args, out, cos_betas, per, members, origin)
     if not args.json:
         for label, lim in per.items():
             print(f"E6 (cos beta, M) plane on {nc}x{nm} ({label}): strongest limit "
@@ -377,7 +391,7 @@ def _e6_plane_traced(args, groups: dict, ms: dict, cl: float, level: float, mass
               for label, group in groups.items()}
     cos_betas = np.linspace(-0.995, 0.995, 201)
     out = {"model": "e6", "experiments": list(ms), "cl": cl, "delta_chi2": level, "method": "trace",
-           "cos_beta": cos_betas.tolist(),
+           "cos_beta": cos_betas.tolist(), "likelihoods": {n: m.likelihood.form for n, m in ms.items()},
            "trace": {label: {"branches": t.n_branches, "evaluations": t.n_evaluations,
                              "closed": [bool(c) for c in t.closed], "wall_s": t.trace.wall_s}
                      for label, t in traces.items()}}
@@ -398,8 +412,130 @@ def _e6_plane_traced(args, groups: dict, ms: dict, cl: float, level: float, mass
                 for i, b in enumerate(t.branches) for c, m in b]
         out["csv"] = write_csv(folder / "e6_plane_contour.csv", ["experiments", "branch", "cos_beta", "mass_gev"],
                                 rows)
+    if writes_hepdata(args):
+        members = {label: [label] if args.separate else list(ms) for label in limits}
+        origin = ("the largest M_Z' where the traced Delta chi^2 = level contour crosses the line of fixed cos beta "
+                  "(level-set tracing, no grid)")
+        out.setdefault("files", {})["hepdata"] = _plane_hepdata(
+            args, out, cos_betas, limits, members, origin, {label: t.branches for label, t in traces.items()})
     if not args.json:
         for label, t in traces.items():
             print(f"E6 (cos beta, M) contour ({label}): {t.n_branches} branches, {t.n_evaluations} chi^2 "
                   f"evaluations, strongest limit {max((x for x in limits[label] if x), default=float('nan')):.0f} GeV")
     return out
+
+
+def _null_note(out: dict, what: str, missing: list[str]) -> str:
+    """The description's sentence on the values written as '-' (with the command's reasons), '' where none."""
+    if not missing:
+        return ""
+    reasons = [w for w in out.get("warnings", []) if "null" in w]
+    return f" '-': no {what} for {', '.join(missing)}" + (": " + "; ".join(reasons) if reasons else "") + "."
+
+
+def _heavy_qualifiers(out: dict, experiments: list[str], **extra):
+    from ..io.hepdata import qualifiers
+
+    toys = out.get("method") == "toys"
+    forms = out.get("likelihoods") or {}
+    return qualifiers(cl=out["cl"], delta_chi2=out["wilks_delta_chi2"] if toys else out["delta_chi2"],
+                      model=out["model"], experiments=experiments,
+                      likelihoods={n: forms[n] for n in experiments if n in forms}, **extra)
+
+
+def _heavy_comment(command: str, out: dict, names: list[str]) -> str:
+    from .. import __version__
+
+    return (f"zprime_jax {__version__}: zprime-jax {command} --experiment {' --experiment '.join(names)}; "
+            f"{100 * out['cl']:.4g}% CL limits on a heavy Z' (LR and E6 models, contact limit) from CEvNS and "
+            "neutrino-electron scattering (heavy-Z' paper: arXiv:2002.01482).")
+
+
+HEAVY_PAPER = ("heavy-Z' paper", "https://arxiv.org/abs/2002.01482")
+
+
+def _mass_limit_hepdata(args, out: dict, res: dict, per: dict) -> str:
+    """``mass-limit --hepdata``: the lower mass limit of each experiment and of their combination (one table,
+    the analysis a text-valued independent variable), and the Delta chi^2(M_Z') profiles behind them."""
+    import numpy as np
+
+    from ..io.hepdata import Column, HepTable, write_submission
+
+    names, model, cl = out["experiments"], out["model"], out["cl"]
+    toys = out.get("method") == "toys"
+    level = out["wilks_delta_chi2"] if toys else out["delta_chi2"]
+    rows = [(n, out["per_experiment"][n]) for n in names] if len(names) > 1 else []
+    rows.append(("combined: " + " + ".join(names) if len(names) > 1 else names[0], out["mass_limit_gev"]))
+    extra = {"cos_beta": out["cos_beta"]} if "cos_beta" in out else {}
+    where = f" at cos beta = {out['cos_beta']:g}" if "cos_beta" in out else ""
+    how = ("Feldman-Cousins (pseudo-experiments) for the " + ("combination; each experiment alone: Wilks"
+                                                             if len(names) > 1 else "limit")
+           if toys else f"Wilks, Delta chi^2 = {level:.6g} (one parameter)")
+    missing = [a for a, v in rows if v is None]
+    tables = [HepTable(
+        name="Mass limit",
+        description=(f"{100 * cl:.4g}% CL lower limit on the Z' mass M_Z' [GeV] of the {model} model{where}: the "
+                     f"mass where Delta chi^2 (relative to the SM) falls to the level coming from above ({how}), "
+                     "for each experiment alone and for their combination (chi^2 summed)."
+                     + _null_note(out, "limit", missing)),
+        independent=(Column("analysis", "", [a for a, _ in rows]),),
+        dependent=(Column("$M_{Z'}$ lower limit", "GeV", [v for _, v in rows],
+                          qualifiers=_heavy_qualifiers(out, names, method="toys" if toys else "wilks", **extra)),),
+        location="zprime-jax mass-limit", keywords={"phrases": ["Z' boson", "Mass limit", "CEvNS"]})]
+    curves = {n: r["delta_chi2"] for n, r in per.items()}
+    if len(names) > 1 or not curves:
+        curves["combined" if len(names) > 1 else names[0]] = res["delta_chi2"]
+    columns, bad = [], False
+    for label, y in curves.items():
+        y = np.asarray(y, dtype=float)
+        bad = bad or not np.all(np.isfinite(y))
+        members = names if label == "combined" else [label]
+        columns.append(Column("$\\Delta\\chi^2$", "", [float(v) if np.isfinite(v) else None for v in y],
+                              qualifiers=_heavy_qualifiers(out, members, **extra)))
+    tables.append(HepTable(
+        name="Delta chi2 profile",
+        description=(f"Delta chi^2(M_Z') of the {model} model{where} relative to the SM (nuisances profiled), for "
+                     f"each experiment alone and combined: the {100 * cl:.4g}% CL limit is where it crosses "
+                     f"{level:.6g} (Wilks)." + (" '-': the profile has no finite value there." if bad else "")),
+        independent=(Column("$M_{Z'}$", "GeV", [float(m) for m in res["masses_gev"]]),),
+        dependent=tuple(columns), location="zprime-jax mass-limit",
+        keywords={"phrases": ["Z' boson", "Delta chi2 profile"]}))
+    return write_submission(args.hepdata, tables, _heavy_comment("mass-limit --model " + model, out, names),
+                            links=[HEAVY_PAPER])
+
+
+def _plane_hepdata(args, out: dict, cos_betas, per: dict, members: dict, origin: str,
+                   branches: dict | None = None) -> str:
+    """``e6-plane --hepdata``: the 90% CL mass limit versus cos beta (one table, a column per region: the upper
+    edge of the excluded region in the (cos beta, M_Z') plane) and, for ``--method trace``, each traced
+    contour (one table per region, the branch index an extra independent variable)."""
+    from ..io.hepdata import Column, HepTable, write_submission
+
+    names, cl = out["experiments"], out["cl"]
+    missing = sorted({f"cos beta = {c:.4g}" for lim in per.values() for c, x in zip(cos_betas, lim) if x is None})
+    columns = [Column("$M_{Z'}$ lower limit", "GeV", list(lim), qualifiers=_heavy_qualifiers(out, members[label]))
+               for label, lim in per.items()]
+    tables = [HepTable(
+        name="Mass limit versus cos beta",
+        description=(f"{100 * cl:.4g}% CL region of the E6 Z' models in the (cos beta, M_Z' [GeV]) plane, "
+                     f"{'each experiment alone' if len(per) > 1 else 'experiments combined (chi^2 summed)'}: at "
+                     f"each cos beta the lower limit on M_Z', {origin} (excluded below, allowed above; "
+                     "cos beta = 1 is E6 chi, 0 psi, sqrt(3/8) eta)." + _null_note(out, "limit", missing[:8])),
+        independent=(Column("$\\cos\\beta$", "", [float(c) for c in cos_betas]),),
+        dependent=tuple(columns), location="zprime-jax e6-plane",
+        keywords={"phrases": ["Z' boson", "E6", "Exclusion contour"]})]
+    for label, lines in (branches or {}).items():
+        rows = [(i, float(c), float(m)) for i, b in enumerate(lines) for c, m in b] or [(None, None, None)]
+        tables.append(HepTable(
+            name=f"Contour {label}",
+            description=(f"{100 * cl:.4g}% CL contour Delta chi^2 = {out['delta_chi2']:.6g} of {label} in the "
+                         "(cos beta, M_Z' [GeV]) plane of the E6 models, by level-set tracing. One row per point; "
+                         "'branch' numbers the separate lines (points in order along each)."
+                         + (" No contour found (one '-' row)." if rows[0][0] is None else "")),
+            independent=(Column("branch", "", [r[0] for r in rows]),
+                         Column("$\\cos\\beta$", "", [r[1] for r in rows])),
+            dependent=(Column("$M_{Z'}$", "GeV", [r[2] for r in rows],
+                              qualifiers=_heavy_qualifiers(out, members[label])),),
+            location="zprime-jax e6-plane --method trace",
+            keywords={"phrases": ["Z' boson", "E6", "Exclusion contour"]}))
+    return write_submission(args.hepdata, tables, _heavy_comment("e6-plane", out, names), links=[HEAVY_PAPER])

@@ -10,6 +10,7 @@ from .options import (
     UsageError,
     add_common,
     add_distributed,
+    add_hepdata,
     add_level,
     add_pressure,
     add_sin2w,
@@ -31,13 +32,14 @@ from .options import (
     real,
     reject,
     whole,
+    writes_hepdata,
 )
 from .shards import add_shard, split, writes
 from .toys import check_toy_forms, toy_limits_of, toy_rows, toy_summary, toy_warnings
 
 DEFAULT_MASSES_MEV = "1,3,10,30,100,300,1000"
 DEFAULT_COUPLING_RANGE = "1e-8,1"
-DEFAULT_GRID = "100,300"
+DEFAULT_GRID = "400,1200"     # spacing < the width of the blind-spot strips (~0.02 decades): they close
 MAX_POSTERIOR_DRAWS = 10**7      # chains x (samples + warm-up): the samples are kept in memory
 
 
@@ -68,6 +70,7 @@ def register(subparsers) -> None:
     add_sin2w(sp)
     add_pressure(sp)
     sp.add_argument("--out", help="folder for the plot and CSV files")
+    add_hepdata(sp)
     add_shard(sp)
     add_distributed(sp)
     sp.set_defaults(func=cmd_sensitivity)
@@ -271,7 +274,7 @@ def cmd_sensitivity(args):
         grids = {"combined": split(args, "grid:combined", nm, lambda rows: scan.delta_chi2_grid(
             combined, model, grid_masses, grid_couplings, level=level, progress=progress, part=rows))}
         g = grids["combined"]
-        if len(names) > 1 and args.out is not None:     # each experiment's contour: from the same run where
+        if len(names) > 1 and (args.out or args.hepdata):      # each experiment's contour: from the same run where
             if g.component_delta_chi2 is not None:      # their nuisances are their own, else its own grid
                 grids.update({n: g.component(i) for i, n in enumerate(names)})
             else:
@@ -283,24 +286,20 @@ def cmd_sensitivity(args):
                        "converged_fraction": float(np.mean(g.converged)),
                        "decided_fraction": float(np.mean(g.decided)), "devices": g.devices}
 
+    contours = {}
+    if writes(args) or writes_hepdata(args):
+        for label, grid in grids.items():
+            key = label if (len(names) > 1 or label != "combined") else names[0]
+            contours[key] = scan.contour_lines(grid, levels.get(label, level))
+        if traced is not None:
+            contours["combined" if len(names) > 1 else names[0]] = list(traced.branches)
     if writes(args):
         from ..plotting import sensitivity_figure
 
         folder = out_dir(args.out)
         curves = {"combined" if len(names) > 1 else names[0]: (lim["mass_mev"], lim["coupling"])}
-        contours = {}
-        contour_rows = []
-        for label, grid in grids.items():
-            key = label if (len(names) > 1 or label != "combined") else names[0]
-            lines = scan.contour_lines(grid, levels.get(label, level))
-            contours[key] = lines
-            for i, ln in enumerate(lines):
-                contour_rows += [[key, i, f"{m:.8g}", f"{c:.8g}"] for m, c in ln]
-        if traced is not None:
-            key = "combined" if len(names) > 1 else names[0]
-            contours[key] = list(traced.branches)
-            for i, b in enumerate(traced.branches):
-                contour_rows += [[key, i, f"{m:.8g}", f"{c:.8g}"] for m, c in b]
+        contour_rows = [[key, i, f"{m:.8g}", f"{c:.8g}"] for key, lines in contours.items()
+                        for i, ln in enumerate(lines) for m, c in ln]
         files = {
             "limits_csv": write_csv(folder / f"limits_{model.name}.csv", ["mass_mev", "coupling"],
                                      [[r["mass_mev"], "" if r["coupling"] is None else r["coupling"]]
@@ -308,10 +307,14 @@ def cmd_sensitivity(args):
             "contour_csv": write_csv(folder / f"contour_{model.name}.csv",
                                       ["experiment", "segment", "mass_mev", "coupling"], contour_rows),
         }
-        files["plot"] = str(sensitivity_figure(folder / f"sensitivity_{model.name}.png", model.name,
-                                               cl, curves, contours))
+        named = {(lb if len(names) > 1 or lb != "combined" else names[0]): lb for lb in grids}
+        files["plot"] = str(sensitivity_figure(folder / f"sensitivity_{model.name}.png", model.name, cl, curves,
+                                               contours, grids={k: grids[lb] for k, lb in named.items()},
+                                               levels={k: levels.get(lb, level) for k, lb in named.items()}))
         write_json(folder / f"sensitivity_{model.name}.json", out)
         out["files"] = files
+    if writes_hepdata(args):
+        out.setdefault("files", {})["hepdata"] = _sensitivity_hepdata(args, out, contours)
 
     if not args.json:
         how = "Feldman-Cousins (toys)" if args.method == "toys" else f"Delta chi2 = {level:.3f}"
@@ -322,6 +325,80 @@ def cmd_sensitivity(args):
         if "files" in out:
             print("wrote " + ", ".join(out["files"].values()))
     return out
+
+
+def _null_note(out: dict, what: str, missing: list[str]) -> str:
+    """The description's sentence on the values written as '-' (and the command's reasons), '' where none."""
+    if not missing:
+        return ""
+    reasons = [w for w in out.get("warnings", []) if "null" in w]
+    return (f" '-': no {what} at {', '.join(missing)}" + (": " + "; ".join(reasons) if reasons else "")
+            + ("." if not reasons or not reasons[-1].endswith(".") else ""))
+
+
+def _sensitivity_hepdata(args, out: dict, contours: dict) -> str:
+    """``sensitivity --hepdata``: the limit curve (mass -> coupling) and, where a grid was run or the contour
+    traced, one table per experiment (and the combination) of its exclusion contour, the segment index an
+    extra independent variable (a contour has any number of separate lines; one table per experiment keeps
+    the submission's size independent of that)."""
+    from .. import __version__
+    from ..io.hepdata import Column, HepTable, qualifiers, write_submission
+
+    names, model, cl = out["experiments"], out["model"], out["cl"]
+    toys = out.get("method") == "toys"
+    level = out["wilks_delta_chi2"] if toys else out["delta_chi2"]
+    how = (f"Feldman-Cousins ({out['toys']['per_test_point']} pseudo-experiments per test point, seed "
+           f"{out['toys']['seed']})" if toys else f"Wilks, Delta chi^2 = {level:.6g} (one parameter)")
+    reference = ("the best fit to the observed data" if out.get("reference") == "best-fit"
+                 else "the Asimov (SM) data")
+    combined = "combined (chi^2 summed, nuisances of the same name shared)" if len(names) > 1 else "alone"
+    common = dict(cl=cl, delta_chi2=None if toys else level, model=model)
+    missing = [f"m_Z' = {r['mass_mev']:g} MeV" for r in out["limits"] if r["coupling"] is None]
+    tables = [HepTable(
+        name="Coupling limit",
+        description=(f"{100 * cl:.4g}% CL sensitivity of {', '.join(names)} ({combined}) to the {model} Z' model: "
+                     f"the smallest excluded coupling g_Z' (dimensionless) at each mediator mass m_Z' [MeV], "
+                     f"{how}, relative to {reference}." + _null_note(out, "limit", missing)),
+        independent=(Column("$m_{Z'}$", "MeV", [r["mass_mev"] for r in out["limits"]]),),
+        dependent=(Column("$g_{Z'}$", "", [r["coupling"] for r in out["limits"]],
+                          qualifiers=qualifiers(**common, experiments=names, likelihoods=out["likelihoods"],
+                                                method="toys" if toys else "wilks")),),
+        location="zprime-jax sensitivity", keywords={"phrases": ["Z' boson", "Exclusion limit", "CEvNS"]})]
+    grid = out.get("toy_grid") or out.get("grid")
+    for key, lines in contours.items():
+        members = names if key == "combined" else [key]
+        if "trace" in out:
+            origin = (f"traced by gradient-based level-set tracing ({out['trace']['branches']} branches) in "
+                      f"m_Z' {out['trace']['mass_range_mev'][0]:g}-{out['trace']['mass_range_mev'][1]:g} MeV")
+        else:
+            origin = (f"the Delta chi^2 = {level:.6g} line of the {grid['shape'][0]} x {grid['shape'][1]} log grid "
+                      f"in m_Z' {grid['mass_range_mev'][0]:g}-{grid['mass_range_mev'][1]:g} MeV, g_Z' "
+                      f"{grid['coupling_range'][0]:g}-{grid['coupling_range'][1]:g} (interpolated in log m, log g)")
+            if "toy_grid" in out:
+                origin = (f"the edge of the Feldman-Cousins region on the {grid['shape'][0]} x {grid['shape'][1]} "
+                          "grid (observed Delta chi^2 equal to the critical value from the toys)")
+        rows = [(i, float(m), float(g)) for i, ln in enumerate(lines) for m, g in ln]
+        description = (f"{100 * cl:.4g}% CL exclusion contour of {key if key != 'combined' else ', '.join(names)}"
+                       f"{' combined' if key == 'combined' else ''} for the {model} Z' model in the (m_Z' [MeV], "
+                       f"g_Z') plane: {origin}. One row per point; 'segment' numbers the separate lines (points in "
+                       "order along each line); excluded where Delta chi^2 exceeds the level (above the lower "
+                       "line; closed lines bound islands or blind-spot strips).")
+        if not rows:
+            description += " No contour in the plotted range (the table is empty of points: one '-' row)."
+            rows = [(None, None, None)]
+        tables.append(HepTable(
+            name=f"Contour {key}", description=description,
+            independent=(Column("segment", "", [r[0] for r in rows]), Column("$m_{Z'}$", "MeV", [r[1] for r in rows])),
+            dependent=(Column("$g_{Z'}$", "", [r[2] for r in rows],     # a Wilks contour has its level
+                              qualifiers=qualifiers(**{**common, "delta_chi2": None if "toy_grid" in out else level},
+                                                    experiments=members,
+                                                    likelihoods={n: out["likelihoods"][n] for n in members})),),
+            location="zprime-jax sensitivity", keywords={"phrases": ["Z' boson", "Exclusion contour", "CEvNS"]}))
+    comment = (f"zprime_jax {__version__}: zprime-jax sensitivity --model {model} --experiment "
+               f"{' --experiment '.join(names)}; {100 * cl:.4g}% CL limits on a light Z' mediator from CEvNS and "
+               "neutrino-electron scattering (light-mediator paper: arXiv:2112.04020).")
+    return write_submission(args.hepdata, tables, comment, links=[("light-mediator paper",
+                                                                   "https://arxiv.org/abs/2112.04020")])
 
 
 def cmd_posterior(args):

@@ -13,11 +13,11 @@ import sys
 from .. import __version__, config
 from ..errors import ZPrimeError
 from ..io import dumps_json, strict_result
-from . import drift, fit, heavy, light, rates, reproduce, shards
+from . import drift, fit, heavy, light, rates, reproduce, schema, shards
 from .options import Parser, check_inputs
 
 # the command groups, in the order ``zprime-jax --help`` lists their commands
-GROUPS = (rates, light, heavy, fit, reproduce, drift, shards)
+GROUPS = (rates, light, heavy, fit, reproduce, drift, shards, schema)
 DEBUG_ENV = "ZPRIME_JAX_DEBUG"      # set: internal errors show their traceback
 
 

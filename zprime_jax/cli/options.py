@@ -430,10 +430,47 @@ def out_dir(text: str) -> Path:
     return folder
 
 
+def add_hepdata(sp) -> None:
+    """``--hepdata DIR``: also write the results as a HEPData submission (:mod:`zprime_jax.io.hepdata`)."""
+    sp.add_argument("--hepdata", metavar="DIR",
+                    help="also write the results as a HEPData submission into the folder DIR (submission.yaml and "
+                         "one YAML table per curve or table, with units, CL, Delta chi^2 level, model, experiments, "
+                         "likelihoods and the zprime-jax version as qualifiers); DIR must be new, empty or an "
+                         "earlier submission, which is replaced; works with or without --out")
+
+
+def check_hepdata(args) -> None:
+    """``--hepdata``: a folder of its own (new, empty or an earlier submission), writable, apart from --out."""
+    from ..io.hepdata import check_folder
+
+    text = getattr(args, "hepdata", None)
+    if text is None:
+        return
+    folder = check_folder(text, "--hepdata")
+    output_folder(text, "--hepdata")
+    out = getattr(args, "out", None)
+    if out is not None:
+        a, b = folder.resolve(), Path(out).resolve()
+        if a == b or a in b.parents:
+            raise UsageError(f"--hepdata: {text} must be a folder of its own, not --out {out} or a folder holding "
+                             "it (a HEPData submission holds only its own files; e.g. --hepdata OUT/hepdata)")
+    args.hepdata = str(folder)
+
+
+def writes_hepdata(args) -> bool:
+    """The command writes its ``--hepdata`` submission: where it writes its ``--out`` files (whole runs or
+    merges, the lead process), with or without ``--out``."""
+    from ..config import is_lead_process
+    from .shards import is_part
+
+    return getattr(args, "hepdata", None) is not None and not is_part(args) and is_lead_process()
+
+
 def check_inputs(args) -> None:
-    """Before any work: the output folder is writable and the input files exist."""
+    """Before any work: the output folders are writable and the input files exist."""
     if getattr(args, "out", None) is not None:
         args.out = str(output_folder(args.out))
+    check_hepdata(args)
     input_files(getattr(args, "data", None), "--data")
     input_files(getattr(args, "overlay", None), "--overlay")
     if getattr(args, "shard", None) is not None and args.out is None:

@@ -34,6 +34,7 @@ from ..toml_files import preset_or_path, shipped
 CHARGE_KEYS = ("u", "d", "e", "mu", "tau", "nu_e", "nu_mu", "nu_tau")
 TOP_KEYS = ("name", "description", "reference", "charges", "kinetic_mixing")
 MIXING_KEYS = ("epsilon_per_coupling", "loop", "renormalization_scale_mev")
+TEXT_KEYS = ("name", "description")      # required, non-empty strings
 
 
 def _preset_files() -> dict[str, Path]:
@@ -65,7 +66,7 @@ def parse_model(data: dict, origin: str = "model file"):
     unknown = sorted(set(data) - set(TOP_KEYS))
     if unknown:
         raise InputError(f"{unknown[0]}: unknown key in {origin}; allowed: {list(TOP_KEYS)}")
-    for key in ("name", "description"):
+    for key in TEXT_KEYS:
         if not isinstance(data.get(key), str) or not data[key].strip():
             raise InputError(f"{key}: {origin} needs a non-empty string")
     charges = data.get("charges")

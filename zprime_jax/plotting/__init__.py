@@ -85,43 +85,80 @@ def experiment_colours(labels) -> dict:
     return out
 
 
+def blind_spot_strips(grid, level: float) -> np.ndarray:
+    """Where a grid is allowed above its first excluded coupling (``[i_mass, i_coupling]``, couplings
+    increasing): the blind-spot strips, where the Z' amplitude flips the sign of the weak charge."""
+    excluded = np.asarray(grid.delta_chi2) >= level
+    return ~excluded & (np.cumsum(excluded, axis=1) > 0)
+
+
 def sensitivity_figure(path, model_name: str, cl: float, curves: dict, contours: dict,
-                       grids: dict | None = None, level: float | None = None, overlay=None):
-    """Plot 90% CL curves in the (m_Z', g_Z') plane and save to ``path``.
+                       grids: dict | None = None, levels: dict | None = None, overlay=None):
+    """Plot the CL limits in the (m_Z' [MeV], g_Z') plane and save to ``path``.
 
     Args:
       curves: label -> (masses_mev, couplings) first-crossing limits.
       contours: label -> list of (n, 2) arrays (mass, coupling) of the
-        Delta chi^2 = level contour (shows the blind-spot strip).
-      grids: label -> GridResult, shaded where excluded (optional).
+        Delta chi^2 = level contour (blind-spot strips included).
+      grids, levels: label -> grid (``masses_mev``, ``couplings``, ``delta_chi2``) and its level: the
+        excluded side of the first of ``curves`` (the combination, or the one experiment) is shaded
+        grey; each experiment's blind-spot strips are filled in its colour (closed regions, however
+        thin; overlapping strips blend and keep their own edges).
+      overlay: label -> (masses, couplings) polygons filled in green (e.g. a paper's region).
+
+    Curves that lie on top of each other stay visible: each experiment is drawn a little thinner than
+    the one before it, every second one dashed.
     """
-    fig, ax = _subplots(figsize=(6.4, 4.8), dpi=120)
-    colours = experiment_colours([*contours, *curves])
-    for label, lines in contours.items():
-        colour = colours[label]
+    from matplotlib.patches import Patch
+
+    fig, ax = _subplots(figsize=(8.4, 4.8), dpi=120)
+    labels = [*contours, *(c for c in curves if c not in contours)]
+    colours = experiment_colours(labels)
+    order = [lb for lb in labels if lb != "combined"]
+    style = {lb: {"lw": max(1.0, 2.8 - 0.35 * k), "ls": "-" if k % 2 == 0 else (0, (4, 1.5))}
+             for k, lb in enumerate(order)}
+    style["combined"] = {"lw": 1.8, "ls": (0, (6, 2))}
+    grids, levels = grids or {}, levels or {}
+    handles = []
+    headline = next(iter(curves), "combined")          # the combination, or the one experiment
+    if headline in grids and headline in levels:
+        g = grids[headline]
+        ax.contourf(g.masses_mev, g.couplings, (np.asarray(g.delta_chi2) >= levels[headline]).T.astype(float),
+                    levels=[0.5, 1.5], colors=["0.9"], zorder=0)
+        handles.append(Patch(color="0.9", label=f"excluded ({EXPERIMENT_LABELS.get(headline, headline)})"))
+    for label in order:
+        if label in grids and label in levels:
+            strips = blind_spot_strips(grids[label], levels[label])
+            if strips.any():
+                g = grids[label]
+                ax.contourf(g.masses_mev, g.couplings, strips.T.astype(float), levels=[0.5, 1.5],
+                            colors=[colours[label]], alpha=0.45, zorder=1)
+                handles.append(Patch(color=colours[label], alpha=0.45,
+                                     label=f"{EXPERIMENT_LABELS.get(label, label)}: blind-spot strip"))
+    for label in labels:
         name = EXPERIMENT_LABELS.get(label, label)
+        lines = contours.get(label)
+        if lines is None:
+            lines = [np.column_stack(curves[label])]
         for i, ln in enumerate(lines):
-            ax.plot(ln[:, 0], ln[:, 1], color=colour, lw=1.6,
-                    ls="--" if label == "combined" else "-", label=name if i == 0 else None)
-    for label, (m, g) in curves.items():
-        if label in contours:
-            continue
-        ax.plot(m, g, color=colours[label], lw=1.6,
-                ls="--" if label == "combined" else "-", label=EXPERIMENT_LABELS.get(label, label))
-    if grids and level is not None and "combined" in grids:
-        grid = grids["combined"]
-        ax.contourf(grid.masses_mev, grid.couplings, (grid.delta_chi2 >= level).T.astype(float),
-                    levels=[0.5, 1.5], colors=["0.85"], alpha=0.6)
+            ax.plot(ln[:, 0], ln[:, 1], color=colours[label], label=name if i == 0 else None, zorder=2,
+                    **style[label])
     if overlay is not None:
         for label, (m, g) in overlay.items():
             ax.fill(m, g, color="darkgreen", alpha=0.3, label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    drawn = np.concatenate([np.asarray(ln[:, 1]) for lines in contours.values() for ln in lines]
+                           + [np.asarray(g, dtype=float) for _, g in curves.values()] + [np.zeros(0)])
+    drawn = drawn[np.isfinite(drawn) & (drawn > 0)]
+    if drawn.size:                                     # the curves, not the whole grid (the shading spans it)
+        ax.set_ylim(drawn.min() / 3.0, drawn.max() * 3.0)
     ax.set_xlabel(r"$m_{Z'}$ [MeV]")
     ax.set_ylabel(r"$g_{Z'}$")
     ax.set_title(f"{MODEL_TITLES.get(model_name, model_name)}: {100 * cl:.0f}% CL sensitivity")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(handles=[*ax.get_legend_handles_labels()[0], *handles], fontsize=8, loc="upper left",
+              bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)     # beside the plot: it hides nothing
     return _save(fig, path)
 
 

@@ -9,11 +9,12 @@
 from __future__ import annotations
 
 import tomllib
+from dataclasses import fields
 from pathlib import Path
 
 from ..errors import SpecError
 from ..toml_files import preset_or_path, shipped
-from .schema import DETECTOR_KINDS, SOURCE_KINDS, ExperimentSpec
+from .schema import DEFAULT_DETECTOR_KIND, DETECTOR_KINDS, SOURCE_KINDS, TOP_LEVEL_REQUIRED, ExperimentSpec
 from .validate import (
     _check_common_detector,
     _check_electron_detector,
@@ -36,11 +37,11 @@ def parse_spec(data: dict, origin: str = "<spec>", base: Path | None = None) -> 
     ``base``: the folder that relative data-file paths of the spec (efficiency tables, templates,
     data) are taken from: the spec file's own; None for the current directory.
     """
-    top = {"name", "description", "reference", "source", "detector", "statistics", "templates", "data"}
+    top = {f.name for f in fields(ExperimentSpec)}
     for key in data:
         if key not in top:
             raise SpecError(f"{key}: unknown top-level key in {origin}; allowed: {sorted(top)}")
-    for key in ("name", "description", "source", "detector"):
+    for key in TOP_LEVEL_REQUIRED:
         if key not in data:
             raise SpecError(f"{key}: required top-level key is missing in {origin}")
 
@@ -58,7 +59,7 @@ def parse_spec(data: dict, origin: str = "<spec>", base: Path | None = None) -> 
     if not isinstance(det_table, dict):
         raise SpecError("detector: must be a table")
     det_table = dict(det_table)
-    det_kind = det_table.pop("kind", "standard")
+    det_kind = det_table.pop("kind", DEFAULT_DETECTOR_KIND)
     if det_kind not in DETECTOR_KINDS:
         raise SpecError(f"detector.kind: unknown kind {det_kind!r}; allowed: {sorted(DETECTOR_KINDS)}")
     det_cls = DETECTOR_KINDS[det_kind]

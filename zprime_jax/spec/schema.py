@@ -199,7 +199,7 @@ class DetectorSpec:
     quenching_factor: float | None = None
     threshold_pe: float | None = None
     window_max_pe: float | None = None
-    parts: tuple = ()
+    parts: tuple[DetectorPart, ...] = ()
     kind: str = "standard"
 
     @property
@@ -321,7 +321,7 @@ class ScintillatorDetectorSpec:
     time_efficiency: TimeEfficiencySpec | None = None
     f90_edges: list | None = None
     f90_pdf: str | None = None
-    variants: tuple = ()
+    variants: tuple[SignalVariant, ...] = ()
     isotopes: str = "paper"
     form_factor: str = "helm"
     exposure_years: float | None = None
@@ -362,7 +362,7 @@ class TemplateSpec:
     energy_pdf: str | None = None
     time_pdf: str | None = None
     time_shape: str = "events"
-    variants: tuple = ()
+    variants: tuple[TemplateVariant, ...] = ()
 
 
 TEMPLATE_TIME_SHAPES = ("events", "uniform")
@@ -433,13 +433,20 @@ class StatisticsSpec:
 
 @dataclass(frozen=True)
 class ExperimentSpec:
+    """An experiment: ``name`` (the preset's name), ``description`` (one line, listed by ``zprime-jax
+    experiments``), ``reference`` (where its numbers come from), the ``source``, ``detector`` and
+    ``statistics`` tables (``statistics`` may be left out: "gaussian-sm" for an electron-scattering detector,
+    else "pulls-poisson"), and, for a scintillator detector only, the background ``templates``
+    (``[[templates]]``) and the observed ``data``.
+    """
+
     name: str
     description: str
     source: PionDARSource | LBNFBeamDumpSource | ReactorSource | RadioactiveSource
     detector: DetectorSpec | GasTPCDetectorSpec | ElectronDetectorSpec
     statistics: StatisticsSpec
     reference: str = ""
-    templates: tuple = ()
+    templates: tuple[TemplateSpec, ...] = ()
     data: DataSpec | None = None
 
 
@@ -447,7 +454,22 @@ SOURCE_KINDS = {"pion-dar": PionDARSource, "lbnf-beam-dump": LBNFBeamDumpSource,
                 "reactor": ReactorSource, "radioactive": RadioactiveSource}
 DETECTOR_KINDS = {"standard": DetectorSpec, "gas-tpc": GasTPCDetectorSpec,
                   "electron-scattering": ElectronDetectorSpec, "scintillator": ScintillatorDetectorSpec}
+DEFAULT_DETECTOR_KIND = "standard"      # a [detector] table without ``kind``
+TOP_LEVEL_REQUIRED = ("name", "description", "source", "detector")   # [statistics]: a default by detector kind
 BINNINGS = ("resolution", "single")
+ISOTOPE_OPTIONS = ("paper", "natural")  # ``isotopes``: the paper's single isotopes or natural mixtures
+LBNF_FLAVOURS = ("nu_mu", "all")        # LBNFBeamDumpSource.flavours
+CHI2_OPTIONAL_KEYS = ("templates-poisson",)   # chi^2 forms whose keys may all be left out
+
+# Rules between the keys of one table, beyond each key's own type: validate.py checks them (each with its own
+# message) and json_schema.py writes them into the JSON Schema, both from these declarations.
+EXACTLY_ONE = {PionDARSource: ("protons_per_year", "protons_on_target"),   # exactly one of these keys
+               TemplateSpec: ("events", "pdf", "energy_pdf")}
+TOGETHER = {DetectorSpec: ("light_yield_pe_per_kevee", "quenching_factor"),   # all of these keys or none
+            ScintillatorDetectorSpec: ("f90_edges", "f90_pdf"),
+            StatisticsSpec: ("sigma_source", "source_name"),
+            TemplateSpec: ("energy_pdf", "time_pdf")}
+NEEDS = {PionDARSource: {"live_days": "protons_on_target"}}          # key: the key it needs
 
 
 def source_exposure_is_fixed(source) -> bool:

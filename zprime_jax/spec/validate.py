@@ -19,13 +19,20 @@ from ..errors import SpecError
 from .schema import (
     BINNINGS,
     CHI2_FORMS,
+    CHI2_OPTIONAL_KEYS,
+    EXACTLY_ONE,
+    ISOTOPE_OPTIONS,
+    LBNF_FLAVOURS,
+    NEEDS,
     TEMPLATE_TIME_SHAPES,
+    TOGETHER,
     DataSpec,
     DetectorPart,
     DetectorSpec,
     EfficiencySpec,
     ElectronDetectorSpec,
     GasTPCDetectorSpec,
+    PionDARSource,
     QuenchingSpec,
     ResolutionSpec,
     ScintillatorDetectorSpec,
@@ -134,7 +141,7 @@ def _check_part_targets(prefix: str, part: DetectorPart, form_factor: str) -> No
     if part.material not in MATERIALS:
         raise SpecError(f"{prefix}.material: unknown material {part.material!r}; "
                         f"allowed: {sorted(MATERIALS)}")
-    if part.isotopes not in ("paper", "natural"):
+    if part.isotopes not in ISOTOPE_OPTIONS:
         raise SpecError(f"{prefix}.isotopes: must be 'paper' or 'natural', got {part.isotopes!r}")
     if form_factor == "helm":
         missing = [iso.name for iso in material_composition(part.material, part.isotopes)
@@ -170,6 +177,14 @@ def _parse_parts(parts_raw, defaults: dict, pe_per_kevnr) -> tuple[DetectorPart,
 
 
 _SINGLE_ONLY_KEYS = ("material", "mass_kg", "threshold_kev", "threshold_pe", "window_max_pe")
+_SINGLE_REQUIRED = ("material", "mass_kg")      # without [[detector.parts]]; and a threshold, keVnr or PE
+# (keVnr key, photoelectron key): one or the other, not both; the first pair is the threshold
+_PE_ALTERNATIVES = (("threshold_kev", "threshold_pe"), ("window_max_kev", "window_max_pe"))
+
+
+def _split(keys, given) -> bool:
+    """True when some but not all of ``keys`` (keys that go together, :data:`TOGETHER`) are in ``given``."""
+    return len({k in given for k in keys}) > 1
 
 
 def _parse_standard_detector(table: dict) -> DetectorSpec:
@@ -181,7 +196,7 @@ def _parse_standard_detector(table: dict) -> DetectorSpec:
     for key in ("light_yield_pe_per_kevee", "quenching_factor", "threshold_pe", "window_max_pe"):
         if vals.get(key) is not None:
             _positive(f"detector.{key}", vals[key])
-    if (ly is None) != (qf is None):
+    if _split(TOGETHER[DetectorSpec], vals):
         missing = "quenching_factor" if qf is None else "light_yield_pe_per_kevee"
         raise SpecError(f"detector.{missing}: required with detector."
                         f"{'light_yield_pe_per_kevee' if qf is None else 'quenching_factor'} "
@@ -196,10 +211,10 @@ def _parse_standard_detector(table: dict) -> DetectorSpec:
                     for k in ("isotopes", "acceptance", "form_factor")}
         vals["parts"] = _parse_parts(parts_raw, defaults, pe)
         return DetectorSpec(**vals)
-    for key in ("material", "mass_kg"):
+    for key in _SINGLE_REQUIRED:
         if key not in vals:
             raise SpecError(f"detector.{key}: required key is missing")
-    for kev, pe_key in (("threshold_kev", "threshold_pe"), ("window_max_kev", "window_max_pe")):
+    for kev, pe_key in _PE_ALTERNATIVES:
         if kev in vals and pe_key in vals:
             raise SpecError(f"detector.{pe_key}: give either detector.{kev} or detector.{pe_key}, not both")
         if pe_key in vals:
@@ -207,7 +222,7 @@ def _parse_standard_detector(table: dict) -> DetectorSpec:
                 raise SpecError(f"detector.{pe_key}: needs detector.light_yield_pe_per_kevee and "
                                 "detector.quenching_factor to convert photoelectrons to keVnr")
             vals[kev] = vals[pe_key] / pe
-    if "threshold_kev" not in vals:
+    if _PE_ALTERNATIVES[0][0] not in vals:
         raise SpecError("detector.threshold_kev: required key is missing (or give detector.threshold_pe)")
     return DetectorSpec(**vals)
 
@@ -304,7 +319,7 @@ def _check_common_detector(det) -> None:
         raise SpecError(f"detector.acceptance: must be in (0, 1], got {det.acceptance}")
     if det.material not in MATERIALS:
         raise SpecError(f"detector.material: unknown material {det.material!r}; allowed: {sorted(MATERIALS)}")
-    if det.isotopes not in ("paper", "natural"):
+    if det.isotopes not in ISOTOPE_OPTIONS:
         raise SpecError(f"detector.isotopes: must be 'paper' or 'natural', got {det.isotopes!r}")
 
 
@@ -313,13 +328,14 @@ def _check_source(source) -> None:
         value = getattr(source, f.name)
         if f.type in ("float", "float | None") and value is not None:
             _positive(f"source.{f.name}", value)
-    if source.kind == "lbnf-beam-dump" and source.flavours not in ("nu_mu", "all"):
+    if source.kind == "lbnf-beam-dump" and source.flavours not in LBNF_FLAVOURS:
         raise SpecError(f"source.flavours: must be 'nu_mu' or 'all', got {source.flavours!r}")
     if source.kind == "pion-dar":
-        if (source.protons_per_year is None) == (source.protons_on_target is None):
+        if sum(getattr(source, k) is not None for k in EXACTLY_ONE[PionDARSource]) != 1:
             raise SpecError("source.protons_per_year: give exactly one of source.protons_per_year "
                             "(with detector.exposure_years) and source.protons_on_target")
-        if source.live_days is not None and source.protons_on_target is None:
+        if any(getattr(source, k) is not None and getattr(source, needed) is None
+               for k, needed in NEEDS[PionDARSource].items()):
             raise SpecError("source.live_days: only with source.protons_on_target "
                             "(with protons_per_year the live time is detector.exposure_years)")
     if source.kind == "radioactive":
@@ -377,9 +393,9 @@ def _parse_statistics(table) -> StatisticsSpec:
         if key != "chi2" and key not in needed:
             raise SpecError(f"statistics.{key}: not a setting of chi2 = {chi2!r} (its keys: {list(needed)})")
     stats = StatisticsSpec(**vals)
-    if chi2 == "templates-poisson":
+    if chi2 in CHI2_OPTIONAL_KEYS:
         _positive("statistics.sigma_signal", stats.sigma_signal, strict=False)
-        if (stats.sigma_source is None) != (stats.source_name is None):
+        if _split(TOGETHER[StatisticsSpec], vals):
             raise SpecError("statistics.source_name: statistics.sigma_source and statistics.source_name go "
                             "together (the source normalisation shared by the experiments of that source)")
         if stats.sigma_source is not None:
@@ -399,6 +415,8 @@ def _parse_statistics(table) -> StatisticsSpec:
 QUENCHING_KINDS = {"polynomial": ("coefficients",), "linear": ("a", "b_per_kevnr"), "constant": ("a",)}
 RESOLUTION_KINDS = {"gamma": ("shape_per_kevee",), "gaussian-sqrt": ("a_sqrt_kevee",)}
 EFFICIENCY_KINDS = {"sigmoid": ("coefficients",), "table": ("path",), "flat": ()}
+EFFICIENCY_OPTIONAL = {"table": ("x_column", "efficiency_column"), "flat": ("value",)}   # optional keys per kind
+TIME_EFFICIENCY_KINDS = ("flat-exponential",)
 RECONSTRUCTED = {"pe": "gamma", "kevee": "gaussian-sqrt"}   # reconstructed quantity -> its resolution model
 MAX_AXIS_BINS = 1000          # bins per axis of a scintillator analysis (the releases have at most 15)
 RELEASE_PREFIX = "release:"
@@ -432,8 +450,7 @@ def _kinded(table, cls, path: str, kinds: dict, base: Path | None):
         raise SpecError(f"{path}.kind: unknown {kind!r}; allowed: {sorted(kinds)}")
     allowed = set(kinds[kind]) | {"kind"}
     if cls is EfficiencySpec:
-        allowed |= {"x_column", "efficiency_column"} if kind == "table" else set()
-        allowed |= {"value"} if kind == "flat" else set()
+        allowed |= set(EFFICIENCY_OPTIONAL.get(kind, ()))
     for key in table:
         if key not in allowed:
             raise SpecError(f"{path}.{key}: not a setting of kind = {kind!r} (its keys: {sorted(allowed)})")
@@ -527,8 +544,9 @@ def _parse_scintillator(table: dict, base: Path | None) -> ScintillatorDetectorS
         subs[key] = _kinded(raw.pop(key), cls, f"detector.{key}", kinds, base)
     if "time_efficiency" in raw:
         te = _check_table(raw.pop("time_efficiency"), TimeEfficiencySpec, "detector.time_efficiency")
-        if te["kind"] != "flat-exponential":
-            raise SpecError(f"detector.time_efficiency.kind: unknown {te['kind']!r}; allowed: ['flat-exponential']")
+        if te["kind"] not in TIME_EFFICIENCY_KINDS:
+            raise SpecError(f"detector.time_efficiency.kind: unknown {te['kind']!r}; "
+                            f"allowed: {list(TIME_EFFICIENCY_KINDS)}")
         _positive("detector.time_efficiency.slope_per_us", te["slope_per_us"], strict=False)
         subs["time_efficiency"] = TimeEfficiencySpec(**te)
     variants = raw.pop("variants", [])
@@ -561,7 +579,7 @@ def _parse_scintillator(table: dict, base: Path | None) -> ScintillatorDetectorS
     _check_efficiency(det.efficiency, "detector.efficiency")
     _edges("detector.energy_edges", det.energy_edges)
     _edges("detector.time_edges_us", det.time_edges_us, low=None)
-    if (det.f90_edges is None) != (det.f90_pdf is None):
+    if _split(TOGETHER[ScintillatorDetectorSpec], vals):
         raise SpecError("detector.f90_pdf: detector.f90_edges and detector.f90_pdf go together (the F90 axis)")
     if det.f90_edges is not None:
         _edges("detector.f90_edges", det.f90_edges)
@@ -591,8 +609,8 @@ def _parse_templates(raw, base: Path | None) -> tuple[TemplateSpec, ...]:
         variants_raw = table.pop("variants", [])
         vals = _check_table(table, TemplateSpec, path, skip=("variants",))
         _positive(f"{path}.sigma", vals["sigma"], strict=False)
-        sources = [k for k in ("events", "pdf", "energy_pdf") if k in vals]
-        if len(sources) != 1 or (("energy_pdf" in vals) != ("time_pdf" in vals)):
+        sources = [k for k in EXACTLY_ONE[TemplateSpec] if k in vals]
+        if len(sources) != 1 or _split(TOGETHER[TemplateSpec], vals):
             raise SpecError(f"{path}: give exactly one of events, pdf, or energy_pdf with time_pdf")
         for k in ("events", "pdf", "energy_pdf", "time_pdf"):
             if k in vals:
