@@ -34,7 +34,9 @@ def register(subparsers) -> None:
     add_common(sp)
     sp.add_argument("--experiment", default="nubdx-drift",
                     help="a gas-TPC preset or .toml path (default nubdx-drift, the one shipped gas TPC)")
-    sp.add_argument("--objective", choices=["sm-events", "limit"], required=True)
+    sp.add_argument("--objective", choices=["sm-events", "limit"], required=True,
+                    help="what the pressure maximises: sm-events (the SM CEvNS events) or limit (the sensitivity "
+                         "to --model at --mass-mev: the smallest excluded coupling)")
     sp.add_argument("--model", help="light Z' model for the 'limit' objective ('zprime-jax models', or a model file)")
     sp.add_argument("--mass-mev", type=real(gt=0, le=MAX_LIGHT_MASS_MEV),
                     help="Z' mass [MeV] for the 'limit' objective")

@@ -13,6 +13,7 @@ from .options import (
     add_distributed,
     add_hepdata,
     add_level,
+    add_lr_electron_reading,
     add_mixing_angle,
     add_sin2w,
     add_toys,
@@ -47,11 +48,12 @@ def _heavy_common(sp, model=True):
     if model:
         sp.add_argument("--model", required=True, help="lr, e6-chi, e6-eta, e6-psi or e6")
         add_mixing_angle(sp)
-        sp.add_argument("--lr-electron-reading", choices=["as-printed", "nc-only"],
-                        help="eq. 10 for nu-e with --model lr (default as-printed; docs/conventions.md)")
+        add_lr_electron_reading(sp)
     add_level(sp)
     sp.add_argument("--chi2", choices=["coherent-2017", "projection", "projection-alt"],
-                    help="chi^2 form of the CEvNS experiments (default: each preset's own)")
+                    help="chi^2 form of the CEvNS experiments: coherent-2017 (eq. 21, the measured 142 events), "
+                         "projection (eq. 22, variance (1 + sigma_stat) N as printed) or projection-alt (eq. 22, "
+                         "variance sigma_stat^2 N^2 + N); default: each preset's own")
     sp.add_argument("--sigma-stat", type=real(ge=0, le=MAX_SIGMA), help="sigma_stat of eq. 22 (default 0.2)")
     sp.add_argument("--sigma-sys", type=real(ge=0, le=MAX_SIGMA), help="sigma_sys of eq. 22 (default 0.2)")
     sp.add_argument("--luminosity-ratio", type=real(gt=0, le=MAX_LUMINOSITY_RATIO), help="F'/F (default 1)")
@@ -79,7 +81,9 @@ def register(subparsers) -> None:
     sp = subparsers.add_parser("limit-scan", help="mass limit versus uncertainty or luminosity (Figs. 2, 3)")
     add_common(sp)
     _heavy_common(sp)
-    sp.add_argument("--parameter", choices=["uncertainty", "luminosity"], required=True)
+    sp.add_argument("--parameter", choices=["uncertainty", "luminosity"], required=True,
+                    help="what --values are: uncertainty (sigma_stat = sigma_sys of eq. 22, Fig. 2) or luminosity "
+                         "(F'/F, Fig. 3)")
     sp.add_argument("--values", required=True, help="comma-separated sigma_stat = sigma_sys or F'/F values")
     sp.add_argument("--combined", action="store_true",
                     help="also the combined analysis of all --experiment (chi^2 summed; Fig. 6)")
@@ -92,7 +96,7 @@ def register(subparsers) -> None:
     sp.add_argument("--separate", action="store_true",
                     help="one region per --experiment, overlaid (Fig. 5 right: A, B, C), instead of combining")
     sp.add_argument("--method", choices=["grid", "trace"], default="grid",
-                    help="a vmapped Delta chi^2 grid (default) or gradient-based tracing of the contour")
+                    help="grid (default): a vmapped Delta chi^2 grid; trace: gradient-based tracing of the contour")
     add_hepdata(sp)
     add_shard(sp)
     sp.set_defaults(func=cmd_e6_plane, model="e6", cos_beta=None, beta=None)

@@ -85,13 +85,14 @@ def register(subparsers) -> None:
                          "e6-psi, e6-eta: log10 M; e6: log10 M and cos beta)")
     sp.add_argument("--data", action="append", help="observed counts per bin (CSV/JSON), one per --experiment")
     sp.add_argument("--samples", type=whole(ge=4, le=10**6), default=1000,
-                    help="samples per chain (at least 4: split R-hat)")
-    sp.add_argument("--warmup", type=whole(ge=1, le=10**6), default=500, help="warm-up steps per chain")
-    sp.add_argument("--chains", type=whole(ge=1, le=1024), default=4, help="chains, vectorised")
-    sp.add_argument("--seed", type=whole(ge=0, le=2**32 - 1), default=0)
+                    help="samples per chain (default 1000; at least 4: split R-hat)")
+    sp.add_argument("--warmup", type=whole(ge=1, le=10**6), default=500, help="warm-up steps per chain (default 500)")
+    sp.add_argument("--chains", type=whole(ge=1, le=1024), default=4, help="chains, vectorised (default 4)")
+    sp.add_argument("--seed", type=whole(ge=0, le=2**32 - 1), default=0,
+                    help="random seed of the chains (default 0)")
     sp.add_argument("--slices", type=whole(ge=1, le=1000),
                     help="slices for the credible limits: in mass (light) or cos beta (e6); default 12")
-    sp.add_argument("--cl", type=real(gt=0, lt=1), default=0.9, help="credible level")
+    sp.add_argument("--cl", type=real(gt=0, lt=1), default=0.9, help="credible level (default 0.9)")
     sp.add_argument("--mass-range-mev", help="light models: LO,HI of the log-uniform mass prior [MeV] (default 1,1000)")
     sp.add_argument("--mass-range-gev",
                     help="heavy models: LO,HI of the log-uniform M_Z' prior [GeV] (default 10,1e5)")

@@ -430,6 +430,14 @@ def out_dir(text: str) -> Path:
     return folder
 
 
+def add_lr_electron_reading(sp) -> None:
+    """``--lr-electron-reading``: how eq. (10) of the heavy-Z' paper is read for nu-e scattering (lr model)."""
+    sp.add_argument("--lr-electron-reading", choices=["as-printed", "nc-only"],
+                    help="eq. 10 of the heavy-Z' paper for nu-e with --model lr: as-printed (default; A and B act on "
+                         "g_e^L with the charged-current +1, which reproduces the paper's Table III) or nc-only "
+                         "(on the neutral-current couplings alone)")
+
+
 def add_hepdata(sp) -> None:
     """``--hepdata DIR``: also write the results as a HEPData submission (:mod:`zprime_jax.io.hepdata`)."""
     sp.add_argument("--hepdata", metavar="DIR",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..io import write_json
 from .options import (
     add_common,
+    add_lr_electron_reading,
     add_mixing_angle,
     add_pressure,
     add_sin2w,
@@ -50,8 +51,7 @@ def register(subparsers) -> None:
     sp.add_argument("--model", default="sm", help="sm (default), a light model (see 'zprime-jax models') or "
                                                   "a model file (.toml), lr, e6-chi, e6-psi, e6-eta or e6")
     add_model_options(sp)
-    sp.add_argument("--lr-electron-reading", choices=["as-printed", "nc-only"],
-                    help="eq. 10 for nu-e with --model lr (default as-printed; docs/conventions.md)")
+    add_lr_electron_reading(sp)
     add_pressure(sp, "gas pressure of a gas-TPC experiment [Torr]")
     sp.add_argument("--out", help="folder for a spectrum plot and JSON")
     sp.set_defaults(func=cmd_rates)
