@@ -310,9 +310,11 @@ def profile_pulls_fast(signal, background, data, sigma_signal, sigma_background,
                        start=None) -> Profile:
     """min over (xi_S, xi_B) of eq. 4.1: the fast profile (module docstring), one point.
 
-    Args: as :func:`profile_pulls`; ``passes``: at most this many passes over
-      the bins (trial points), stopping early once converged; ``start``: an
-      optional (2,) start (default: :func:`cold_start`, the total-count profile).
+    Args:
+      signal, background, data, sigma_signal, sigma_background: as :func:`profile_pulls`.
+      passes: at most this many passes over the bins (trial points), stopping early once converged.
+      start: an optional (2,) start (default: :func:`cold_start`, the total-count profile).
+
     jit/vmap/grad friendly: the iterations are not differentiated; gradients
     (first and second order) of ``chi2`` with respect to the signal, data and
     background are those of the profiled chi^2 (implicit differentiation), exact

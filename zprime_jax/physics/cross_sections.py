@@ -85,7 +85,7 @@ def nue_dsigma_dte(e_nu_mev, t_e_mev, g_l, g_r):
 
 
 def nue_recoil_integrals(e_nu_mev, lo_mev, hi_mev):
-    """Exact integrals of the three terms of eq. (6) over [lo, hi] cut to [0, T_e^max] [MeV].
+    """Exact integrals of the three terms of eq. (6) over [lo, hi] cut to [0, T_e^max], in MeV.
 
     Returns (I_LL, I_RR, I_LR) with
 

@@ -193,7 +193,8 @@ class VectorMediator:
     rejected by the model files (its leading term would be an O(eps g q^2 / m_Z^2) Z-exchange piece).
 
     Attributes:
-      name, description: labels.
+      name: the model's name (``zprime-jax models``).
+      description: a one-line label.
       quark_charges: (Q'_u, Q'_d).
       neutrino_charges: Q'_nu for each entry of ``FLAVOURS``.
       kinetic_loop: add the charged-lepton loop's kinetic mixing.

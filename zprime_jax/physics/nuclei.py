@@ -32,7 +32,8 @@ class Isotope:
 
     Attributes:
       name: e.g. ``"Cs133"``.
-      Z, A: proton and mass number.
+      Z: proton number.
+      A: mass number.
       atomic_mass_u: atomic mass [u] (AME2016).
       rms_charge_radius_fm: <r_p^2>^(1/2) [fm].
     """
