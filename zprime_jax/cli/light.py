@@ -288,10 +288,11 @@ def cmd_sensitivity(args):
                        "decided_fraction": float(np.mean(g.decided)), "devices": g.devices}
 
     contours = {}
+    # the key of each grid in the files (a single experiment's grid is named after it): key -> grid label
+    named = {(label if len(names) > 1 or label != "combined" else names[0]): label for label in grids}
     if writes(args) or writes_hepdata(args):
-        for label, grid in grids.items():
-            key = label if (len(names) > 1 or label != "combined") else names[0]
-            contours[key] = scan.contour_lines(grid, levels.get(label, level))
+        for key, label in named.items():
+            contours[key] = scan.contour_lines(grids[label], levels.get(label, level))
         if traced is not None:
             contours["combined" if len(names) > 1 else names[0]] = list(traced.branches)
     if writes(args):
@@ -308,7 +309,6 @@ def cmd_sensitivity(args):
             "contour_csv": write_csv(folder / f"contour_{model.name}.csv",
                                       ["experiment", "segment", "mass_mev", "coupling"], contour_rows),
         }
-        named = {(lb if len(names) > 1 or lb != "combined" else names[0]): lb for lb in grids}
         files["plot"] = str(sensitivity_figure(folder / f"sensitivity_{model.name}.png", model.name, cl, curves,
                                                contours, grids={k: grids[lb] for k, lb in named.items()},
                                                levels={k: levels.get(lb, level) for k, lb in named.items()}))
