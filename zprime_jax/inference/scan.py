@@ -42,7 +42,8 @@ from ..likelihood.poisson_fast import FAST_PASSES
 from .sharding import sharded_map
 
 WARM_PASSES = 12         # max passes per point along a row (warm start; early exit); unconverged points are refined
-GRID_CHUNK = 1 << 17     # grid points per lax.map batch and device (rows of chunk // n_x fixed values)
+GRID_CHUNK = 1 << 15     # grid points per lax.map batch and device (rows of chunk // n_x fixed values); the
+                         # 10^6-point six-detector grid: 1.60 s at 2^15, 1.71 at 2^16, 1.77 at 2^17 (benchmarks/README.md)
 REFINE_BATCH = 64
 GENERAL_BATCH = 256      # points per batch and device of the general path (full rate per point: memory-bound;
                          # at 100x100 on 2 devices 256 vs 2048: peak RSS 852 vs 1439 MB, and 1.8x faster)

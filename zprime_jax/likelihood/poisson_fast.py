@@ -174,14 +174,6 @@ def _final_pass(st: SolverState, signal, pd: PullData) -> SolverState:
     return _state(xs, xb, _evaluate(xs, xb, signal, pd), st.passes + 1)
 
 
-def _final_step_suffices(st: SolverState, pd: PullData):
-    """After one more full Newton step half the decrement will be < CONVERGENCE_TOL (self-concordance:
-    lambda_+ <= (lambda/(1 - lambda))^2)."""
-    lam = _lambda(st, pd)
-    nxt = (lam / (1.0 - jnp.minimum(lam, 0.5))) ** 2
-    return (lam < _FULL_STEP_LAMBDA) & (0.5 * nxt * nxt / pd.scale < CONVERGENCE_TOL)
-
-
 def solver_converged(st: SolverState):
     """Half the Newton decrement below ``CONVERGENCE_TOL`` at a finite chi^2 (same rule as :func:`profile_pulls`)."""
     return jnp.isfinite(st.chi2) & (0.5 * st.l2 < CONVERGENCE_TOL)
@@ -190,18 +182,21 @@ def solver_converged(st: SolverState):
 def solve_pulls(signal, pd: PullData, xs0, xb0, max_passes: int) -> SolverState:
     """Fast profile of one point from the start (xs0, xb0), at most ``max_passes`` passes over the bins.
 
-    Log-free Newton passes (:func:`_one_pass`) until one more full step is
-    certain to converge, then :func:`_final_pass` (the step, chi^2 with logs,
-    and the derivatives that certify the result). Per point (vmap it); the
-    ``lax.while_loop`` lanes stop once done, so a batch costs the passes of
-    its slowest point. Not differentiated through: :func:`profile_pulls_fast`
-    adds the implicit derivative.
+    Log-free damped Newton passes (:func:`_one_pass`) until a full step is safe (lambda < 0.25), then
+    :func:`_final_pass` (the step, chi^2 with logs, and the derivatives that certify the result), again
+    while that has not converged (quadratic convergence: rarely more than once). Per point (vmap it);
+    the ``lax.while_loop`` lanes run in lockstep, so a batch costs the passes of its slowest point: a
+    scan's warm starts (:func:`warm_start`, corrected by the previous point's miss in
+    ``PoissonPulls.scan_solve``) leave most points needing no pass beyond the two. Not differentiated
+    through: :func:`profile_pulls_fast` adds the implicit derivative.
     """
     ev = _evaluate(xs0, xb0, signal, pd, with_chi2=False)
     st = _state(xs0, xb0, ev, jnp.ones_like(ev.gs, dtype=jnp.int32))
-    st = jax.lax.while_loop(lambda s: (s.passes < max_passes - 1) & ~_final_step_suffices(s, pd),
+    st = jax.lax.while_loop(lambda s: (s.passes < max_passes - 1) & ~(_lambda(s, pd) < _FULL_STEP_LAMBDA),
                             lambda s: _one_pass(s, signal, pd), st)
     st = _final_pass(st, signal, pd)
+    st = jax.lax.while_loop(lambda s: (s.passes < max_passes) & ~solver_converged(s)
+                            & (_lambda(s, pd) < _FULL_STEP_LAMBDA), lambda s: _final_pass(s, signal, pd), st)
     xs, xb, chi2 = zero_data_minimum(jnp.sum(signal), pd)
     empty = pd.data_total == 0
     z = jnp.zeros_like(chi2)
@@ -257,6 +252,12 @@ def cold_start(total_signal, pd: PullData):
     return _positive_or(xs, xb, one, one)
 
 
+def settled_pulls(st: SolverState, pd: PullData):
+    """The pulls of a solved state with its pending Newton step taken where that is safe (lambda < 0.25)."""
+    safe = _lambda(st, pd) < _FULL_STEP_LAMBDA
+    return jnp.where(safe, st.xs - st.ds, st.xs), jnp.where(safe, st.xb - st.db, st.xb)
+
+
 def warm_start(st: SolverState, total_prev, total_new, pd: PullData):
     """Start for a neighbouring point from a solved one (total signal ``total_prev`` -> ``total_new``).
 
@@ -264,9 +265,7 @@ def warm_start(st: SolverState, total_prev, total_new, pd: PullData):
     xi_B shifted by its change); where the solved point's pending Newton step
     is safe (lambda < 0.25) it is taken first. Falls back to :func:`cold_start`.
     """
-    safe = _lambda(st, pd) < _FULL_STEP_LAMBDA
-    xs = jnp.where(safe, st.xs - st.ds, st.xs)
-    xb = jnp.where(safe, st.xb - st.db, st.xb)
+    xs, xb = settled_pulls(st, pd)
     a0, b0 = total_count_start(total_prev, pd)
     a1, b1 = total_count_start(total_new, pd)
     xs_c, xb_c = cold_start(total_new, pd)
