@@ -145,7 +145,7 @@ def test_grid_components_are_each_measurement_alone(csi_ar):
     (1e-9, as above), and summing to the combination exactly (the same additions in the same order)."""
     model = MODELS["universal"]
     masses, gs = np.logspace(0, 3, 6), np.logspace(-7, -2, 15)
-    both = scan.delta_chi2_grid(csi_ar, model, masses, gs, passes=2, progress=None)   # some points refined
+    both = scan.delta_chi2_grid(csi_ar, model, masses, gs, passes=2, progress=None, components=True)  # refined too
     assert both.refined > 0 and both.component_delta_chi2.shape == (6, 15, 2)
     np.testing.assert_array_equal(both.component_delta_chi2[..., 0] + both.component_delta_chi2[..., 1],
                                   both.delta_chi2)
@@ -154,7 +154,10 @@ def test_grid_components_are_each_measurement_alone(csi_ar):
         part = both.component(i)
         assert part.converged.all() and alone.converged.all()
         np.testing.assert_allclose(part.delta_chi2, alone.delta_chi2, rtol=3e-9, atol=3e-9)
-    robust = scan.delta_chi2_grid(csi_ar, model, masses, gs, profile="robust", progress=None)
+    plain = scan.delta_chi2_grid(csi_ar, model, masses, gs, passes=2, progress=None)    # not asked for
+    assert plain.component_delta_chi2 is None
+    np.testing.assert_allclose(plain.delta_chi2, both.delta_chi2, rtol=3e-9, atol=3e-9)
+    robust = scan.delta_chi2_grid(csi_ar, model, masses, gs, profile="robust", progress=None, components=True)
     assert robust.component_delta_chi2 is None          # the robust profile is of the analysis as a whole
     with pytest.raises(ValueError, match="component"):
         robust.component(0)

@@ -272,10 +272,12 @@ def cmd_sensitivity(args):
         m_range = m_range or default_range
         grid_masses = np.logspace(*np.log10(m_range), nm)
         grid_couplings = np.logspace(*np.log10(g_range), ng)
+        apart = len(names) > 1 and bool(args.out or args.hepdata)     # each experiment's own contour too
         grids = {"combined": split(args, "grid:combined", nm, lambda rows: scan.delta_chi2_grid(
-            combined, model, grid_masses, grid_couplings, level=level, progress=progress, part=rows))}
+            combined, model, grid_masses, grid_couplings, level=level, progress=progress, part=rows,
+            components=apart))}
         g = grids["combined"]
-        if len(names) > 1 and (args.out or args.hepdata):      # each experiment's contour: from the same run where
+        if apart:                                       # each experiment's contour: from the same run where
             if g.component_delta_chi2 is not None:      # their nuisances are their own, else its own grid
                 grids.update({n: g.component(i) for i, n in enumerate(names)})
             else:

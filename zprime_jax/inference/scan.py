@@ -43,7 +43,7 @@ from .sharding import sharded_map
 
 WARM_PASSES = 12         # max passes per point along a row (warm start; early exit); unconverged points are refined
 GRID_CHUNK = 1 << 15     # grid points per lax.map batch and device (rows of chunk // n_x fixed values); the
-                         # 10^6-point six-detector grid: 1.60 s at 2^15, 1.71 at 2^16, 1.77 at 2^17 (benchmarks/README.md)
+                         # 10^6-point six-detector grid: 1.60 s at 2^15, 1.71 at 2^16, 1.77 at 2^17 (see benchmarks/)
 REFINE_BATCH = 64
 GENERAL_BATCH = 256      # points per batch and device of the general path (full rate per point: memory-bound;
                          # at 100x100 on 2 devices 256 vs 2048: peak RSS 852 vs 1439 MB, and 1.8x faster)
@@ -162,14 +162,16 @@ def point(ctx: RowContext, x, passes: int, components: bool = False):
 
 
 # --- per-element programs for sharded_map (module level: their identity keys the caches) ----------
-# Each returns (value, lower, converged) with a trailing dimension of components: one per measurement
-# (the fast profile of independent measurements), else one (the analysis as a whole).
-def _fast_row(fixed, xs, analysis, model, passes):
-    return row_scan(RowContext(fixed, analysis, model), xs, passes, components=True)[0]
+# Each returns (value, lower, converged) with a trailing dimension of components: with ``components``
+# one per measurement (the fast profile of independent measurements), else one (the analysis as a whole).
+def _fast_row(fixed, xs, analysis, model, passes, components):
+    out = row_scan(RowContext(fixed, analysis, model), xs, passes, components=components)[0]
+    return out if components else tuple(a[:, None] for a in out)
 
 
-def _fast_point(fixed, x, analysis, model, passes):
-    return point(RowContext(fixed, analysis, model), x, passes, components=True)
+def _fast_point(fixed, x, analysis, model, passes, components):
+    out = point(RowContext(fixed, analysis, model), x, passes, components=components)
+    return out if components else tuple(a[None] for a in out)
 
 
 def _robust_row(fixed, xs, analysis, model):
@@ -213,7 +215,7 @@ def _bucket(n: int, minimum: int) -> int:
     return size
 
 
-def _refine(d, lower, conv, ff, xx, analysis, model, passes, devices, progress, computed):
+def _refine(d, lower, conv, ff, xx, analysis, model, passes, devices, progress, computed, components):
     """Recompute from a cold start the points among the ``computed`` ones (flat arrays, a trailing
     dimension of components) where a component did not converge; returns the count and timings. The batch
     width is fixed (not capped by the count), so that a point is refined by the same program whether the
@@ -224,7 +226,7 @@ def _refine(d, lower, conv, ff, xx, analysis, model, passes, devices, progress, 
     size = _bucket(idx.size, REFINE_BATCH)
     pad = np.concatenate([idx, np.repeat(idx[:1], size - idx.size)])
     (rd, rl, rc), (c_s, r_s, _) = sharded_map(_fast_point, (ff[pad], xx[pad]), replicated=(analysis,),
-                                              statics=(model, passes), batch_size=REFINE_BATCH,
+                                              statics=(model, passes, components), batch_size=REFINE_BATCH,
                                               devices=devices, max_calls=1, label="refine", progress=progress,
                                               exact_batch=True, unit="point")
     rd, rl, rc = rd[:idx.size], rl[:idx.size], rc[:idx.size]
@@ -241,7 +243,7 @@ PROFILES = ("fast", "robust")
 
 def raster(analysis, model, fixed_values, x_values, *, chunk: int = GRID_CHUNK, method: str = "polynomial",
            profile: str = "fast", passes: int = WARM_PASSES, refine: bool = True, level: float = CL90_1DOF,
-           devices=None, progress=None, part: slice | None = None) -> Raster:
+           devices=None, progress=None, part: slice | None = None, components: bool = False) -> Raster:
     """Delta chi^2 at every (fixed value, x) of the outer product (x: g^2 or gamma, any order).
 
     Args:
@@ -259,10 +261,11 @@ def raster(analysis, model, fixed_values, x_values, *, chunk: int = GRID_CHUNK, 
       part: compute only these rows (a slice of the fixed values), bit-identical to the same rows of the
         whole raster; the other rows are NaN (not converged, not decided).
 
-    ``component_delta_chi2`` and ``component_converged`` of the result, for the fast profile of
-    measurements that share no nuisances: each measurement's own, shape (n_fixed, n_x, n_measurements),
-    what the raster of that measurement alone gives, from the same run (the analysis' values are their
-    sums); None otherwise.
+      components: also each measurement's own values (the fast profile of measurements that share no
+        nuisances; else ignored): ``component_delta_chi2`` and ``component_converged`` of the result,
+        shape (n_fixed, n_x, n_measurements), what the raster of that measurement alone gives, from the
+        same run (the analysis' values are then their sums, in measurement order); None otherwise. They
+        cost memory (n_measurements arrays of the grid's size) and a little time.
     """
     analysis = as_analysis(analysis)
     fixed = np.asarray(fixed_values, dtype=float).ravel()
@@ -276,7 +279,7 @@ def raster(analysis, model, fixed_values, x_values, *, chunk: int = GRID_CHUNK, 
     if fixed.size * xs.size > MAX_GRID_POINTS:
         raise InputError(f"grid: {fixed.size} x {xs.size} points exceed the limit of {MAX_GRID_POINTS:.0e} "
                          "(the results alone would not fit in memory)")
-    refined, c_ref, r_ref = 0, 0.0, 0.0
+    refined, c_ref, r_ref, split = 0, 0.0, 0.0, False
     first, last, step = (slice(None) if part is None else part).indices(fixed.size)
     if step != 1:
         raise InputError(f"part: must be a contiguous slice of rows, got {part!r}")
@@ -294,7 +297,8 @@ def raster(analysis, model, fixed_values, x_values, *, chunk: int = GRID_CHUNK, 
         order = np.argsort(xs, kind="stable")
         rows = max(1, chunk // xs.size)
         fast = profile == "fast"
-        fn, statics = (_fast_row, (model, int(passes))) if fast else (_robust_row, (model,))
+        split = components and fast and not analysis.shared
+        fn, statics = (_fast_row, (model, int(passes), split)) if fast else (_robust_row, (model,))
         (d, lower, conv), (c_s, r_s, n_dev) = sharded_map(
             fn, (fixed,), replicated=(jnp.asarray(xs[order]), analysis), statics=statics, batch_size=rows,
             devices=devices, label="grid", progress=progress, part=part, unit="row")
@@ -306,10 +310,9 @@ def raster(analysis, model, fixed_values, x_values, *, chunk: int = GRID_CHUNK, 
             d, lower, conv = (a.reshape(-1, a.shape[-1]) for a in (d, lower, conv))
             computed = np.repeat(rows_computed, xs.size)
             refined, c_ref, r_ref = _refine(d, lower, conv, ff.ravel(), xx.ravel(), analysis, model,
-                                            FAST_PASSES, devices, progress, computed)
+                                            FAST_PASSES, devices, progress, computed, split)
     d, lower, conv = (np.asarray(a).reshape(*shape, -1) for a in (d, lower, conv))
-    split = d.shape[-1] == len(analysis) and not analysis.shared
-    parts = (d, conv) if split else (None, None)
+    parts = (d, conv) if method != "general" and split else (None, None)
     d, lower, conv = total(d, lower, conv)
     decided = (conv | (lower >= level) | (d < level)) & rows_computed[:, None]
     return Raster(d, lower, conv, decided, c_s + c_ref, r_s + r_ref, float(level), n_dev, refined, *parts)
@@ -348,13 +351,13 @@ class GridResult:
 def delta_chi2_grid(analysis, model, masses_mev, couplings, chunk: int = GRID_CHUNK,
                     method: str = "polynomial", progress=None, *, profile: str = "fast",
                     passes: int = WARM_PASSES, refine: bool = True, level: float = CL90_1DOF,
-                    devices=None, part: slice | None = None) -> GridResult:
+                    devices=None, part: slice | None = None, components: bool = False) -> GridResult:
     """Delta chi^2 of a light model over the outer product of ``masses_mev`` [MeV] and ``couplings``
     (:func:`raster` with x = g^2; arguments as there; ``part``: mass rows)."""
     masses = np.asarray(masses_mev, dtype=float).ravel()
     gs = np.asarray(couplings, dtype=float).ravel()
     r = raster(analysis, model, masses, gs * gs, chunk=chunk, method=method, profile=profile, passes=passes,
-               refine=refine, level=level, devices=devices, progress=progress, part=part)
+               refine=refine, level=level, devices=devices, progress=progress, part=part, components=components)
     return GridResult(masses, gs, r.delta_chi2, r.converged, r.compile_s, r.run_s, r.delta_chi2_lower,
                       r.decided, r.level, r.devices, r.refined, r.component_delta_chi2, r.component_converged)
 
