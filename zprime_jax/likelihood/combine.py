@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import InputError
 from .measurement import Analysis, as_analysis, nuisance_layout
-from .profile import constraint_derivatives, damped_newton
+from .profile import constraint_derivatives, constraint_terms, damped_newton
 
 PROFILE_METHODS = ("robust", "fast")      # profilers of eq. 4.1 (the closed forms are exact with either)
 
@@ -29,12 +29,6 @@ class DeltaChi2(NamedTuple):
 
 # --- joint profile over shared nuisances ------------------------------------------------------------
 JOINT_ITERATIONS = 24
-
-
-def _pull_terms(nuisances, nominal, sigma):
-    """((nu - nominal)/sigma)^2 per nuisance; 0 for sigma = 0 (a nuisance fixed at its nominal value)."""
-    pulls = jnp.where(sigma > 0, (nuisances - nominal) / jnp.where(sigma > 0, sigma, 1.0), 0.0)
-    return pulls * pulls
 
 
 def joint_chi2(nuisances, signals, analysis: Analysis):
@@ -84,7 +78,7 @@ def _parts(nuisances, signals, analysis: Analysis):
         if idx.size:
             mine = np.asarray([k not in owned for k in idx])
             owned.update(int(k) for k in idx)
-            terms = _pull_terms(nuisances[idx], form.nominal(), form.sigmas())
+            terms = constraint_terms(nuisances[idx], form.nominal(), form.sigmas())
             value = value + jnp.sum(jnp.where(jnp.asarray(mine), terms, 0.0))
         parts.append(value)
     return jnp.stack(parts)

@@ -97,6 +97,13 @@ NEWTON_STEPS = tuple([4.0 ** -k for k in range(12)] + [0.0])
 STOP_TOL = 1e-11
 
 
+def constraint_terms(nuisances, nominal, sigma):
+    """((nu_k - nominal_k) / sigma_k)^2 per nuisance, (P,): the Gaussian constraints (sigma = 0: a nuisance
+    held at its nominal value, sigma = inf: unconstrained; neither contributes)."""
+    pulls = jnp.where(sigma > 0, (nuisances - nominal) / jnp.where(sigma > 0, sigma, 1.0), 0.0)
+    return pulls * pulls
+
+
 def constraint_derivatives(nuisances, nominal, sigma):
     """Gradient and (diagonal) Hessian, (P,) each, of sum_k ((nu_k - nominal_k) / sigma_k)^2 (sigma = inf:
     unconstrained, sigma = 0: held fixed; neither contributes)."""

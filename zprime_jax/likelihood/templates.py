@@ -42,7 +42,7 @@ import jax.numpy as jnp
 
 from ..errors import InputError
 from .poisson import poisson_deviance
-from .profile import Profile, constraint_derivatives, damped_newton
+from .profile import Profile, constraint_derivatives, constraint_terms, damped_newton
 
 PROFILE_ITERATIONS = 40
 
@@ -231,13 +231,9 @@ class TemplatePoisson:
         gp, hp = constraint_derivatives(nuisances, self.nominal(), self.sigma)
         return g + gp, h + jnp.diag(hp), h_gn + jnp.diag(hp)
 
-    def _pulls(self, nuisances):
-        s = self.sigma
-        z = jnp.where(s > 0, (nuisances - self.nominal()) / jnp.where(s > 0, s, 1.0), 0.0)
-        return jnp.sum(z * z)
-
     def chi2(self, nuisances, signal, data):
-        return self.data_chi2(nuisances, signal, data) + self._pulls(nuisances)
+        return self.data_chi2(nuisances, signal, data) + jnp.sum(constraint_terms(nuisances, self.nominal(),
+                                                                                  self.sigma))
 
     def asimov_data(self, sm_signal):
         """The Asimov data set: the expectation at the nominal nuisances."""
