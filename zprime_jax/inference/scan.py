@@ -112,11 +112,12 @@ def total(value, lower, conv, axis: int = -1):
     return fold(value), fold(lower), xp.all(conv, axis=axis)
 
 
-def row_scan(ctx: RowContext, xs, passes: int, components: bool = False):
+def row_scan(ctx: RowContext, xs, passes: int, components: bool = False, with_states: bool = True):
     """Profiles along increasing ``xs``: the first cold-started, each next warm-started (one ``lax.scan``).
 
-    Returns ((value, lower, converged), states), each with leading dimension len(xs); ``components``:
-    per measurement (trailing dimension n_measurements; 1, the joint profile, where nuisances are shared).
+    Returns ((value, lower, converged), states), each with leading dimension len(xs) (``with_states``
+    False: states None, not kept); ``components``: per measurement (trailing dimension n_measurements;
+    1, the joint profile, where nuisances are shared).
     """
     if ctx.analysis.shared:
         out = _joint_row(ctx, xs, passes)
@@ -126,7 +127,7 @@ def row_scan(ctx: RowContext, xs, passes: int, components: bool = False):
     def step(carry, x_new):
         states, first = carry
         states = ctx.solve(states, x_new, passes, cold=first)
-        return (states, jnp.zeros_like(first)), (values(states), states)
+        return (states, jnp.zeros_like(first)), (values(states), states if with_states else None)
 
     init = (ctx.start(xs[0]), jnp.ones_like(xs[0], dtype=bool))
     _, out = jax.lax.scan(step, init, xs)
@@ -165,7 +166,7 @@ def point(ctx: RowContext, x, passes: int, components: bool = False):
 # Each returns (value, lower, converged) with a trailing dimension of components: with ``components``
 # one per measurement (the fast profile of independent measurements), else one (the analysis as a whole).
 def _fast_row(fixed, xs, analysis, model, passes, components):
-    out = row_scan(RowContext(fixed, analysis, model), xs, passes, components=components)[0]
+    out = row_scan(RowContext(fixed, analysis, model), xs, passes, components=components, with_states=False)[0]
     return out if components else tuple(a[:, None] for a in out)
 
 
