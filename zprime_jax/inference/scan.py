@@ -313,7 +313,7 @@ def raster(analysis, model, fixed_values, x_values, *, chunk: int = GRID_CHUNK, 
             refined, c_ref, r_ref = _refine(d, lower, conv, ff.ravel(), xx.ravel(), analysis, model,
                                             FAST_PASSES, devices, progress, computed, split)
     d, lower, conv = (np.asarray(a).reshape(*shape, -1) for a in (d, lower, conv))
-    parts = (d, conv) if method != "general" and split else (None, None)
+    parts = (d, conv) if split else (None, None)
     d, lower, conv = total(d, lower, conv)
     decided = (conv | (lower >= level) | (d < level)) & rows_computed[:, None]
     return Raster(d, lower, conv, decided, c_s + c_ref, r_s + r_ref, float(level), n_dev, refined, *parts)

@@ -50,6 +50,7 @@ the device count, so the results are bit-identical to a one-process run.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -57,6 +58,7 @@ import time
 from pathlib import Path
 
 import jax
+import jaxlib
 import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
@@ -102,26 +104,20 @@ def block_function(fn, devices: tuple, batch_size: int, statics: tuple):
     return _COMPILED[key]
 
 
-_SOURCE_HASH: list[str] = []
-
-
+@functools.cache
 def _source_hash() -> str:
     """SHA-256 of this package's Python source (a stored program is valid for the code that traced it)."""
-    if not _SOURCE_HASH:
-        h = hashlib.sha256()
-        root = Path(__file__).resolve().parents[1]
-        for path in sorted(root.rglob("*.py")):
-            h.update(str(path.relative_to(root)).encode())
-            h.update(path.read_bytes())
-        _SOURCE_HASH.append(h.hexdigest())
-    return _SOURCE_HASH[0]
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parents[1]
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def _program_key(fn, devices: tuple, batch_size: int, statics: tuple, example) -> str:
     """Everything that defines a block program, hashed (``example``: the call's arguments)."""
     leaves, tree = jax.tree_util.tree_flatten(example)
-    import jaxlib
-
     parts = [_source_hash(), jax.__version__, jaxlib.__version__, f"{fn.__module__}.{fn.__qualname__}",
              repr(statics), str(batch_size), str(tree), repr([(np.shape(x), str(x.dtype)) for x in leaves]),
              repr([(d.platform, d.device_kind, d.id, d.process_index) for d in devices]),
@@ -140,13 +136,13 @@ def compiled_block(f, fn, devices: tuple, batch_size: int, statics: tuple, examp
     from .. import config
 
     folder = config.exported_programs_dir()
-    if folder is None or jax.process_count() > 1:
-        return f.lower(*example).compile()
-    key = _program_key(fn, devices, batch_size, statics, example)
-    if key not in _STORED:
-        exported = _exported(f, Path(folder) / f"{key}.jaxexport", example)
-        _STORED[key] = None if exported is None else jax.jit(exported.call)
-    stored = _STORED[key]
+    stored = None
+    if folder is not None and jax.process_count() == 1:
+        key = _program_key(fn, devices, batch_size, statics, example)
+        if key not in _STORED:
+            exported = _exported(f, Path(folder) / f"{key}.jaxexport", example)
+            _STORED[key] = None if exported is None else jax.jit(exported.call)
+        stored = _STORED[key]
     if stored is None:
         return f.lower(*example).compile()
     run = stored.lower(*jax.tree_util.tree_leaves(example)).compile()

@@ -50,12 +50,10 @@ from ..errors import InputError
 from .poisson_fast import (
     PullData,
     SolverState,
-    _positive_or,
     chi2_lower_bound,
     cold_start,
     profile_pulls_fast,
     pull_data,
-    settled_pulls,
     solve_pulls,
     solver_converged,
     warm_start,
@@ -232,13 +230,8 @@ class PoissonPulls(Normalisations):
         """Fast profile at ``signal``, warm-started from the previous point's state (``cold``: a traced
         flag to start from scratch instead), at most ``passes`` passes over the bins."""
         total = jnp.sum(signal)
-        xs_p, xb_p = warm_start(previous.solver, previous.total_signal, total, prepared)
-        # the prediction missed the previous point by (solved - predicted): along a row the miss varies
-        # slowly, so it is added to this prediction (where that keeps the pulls positive)
-        xs_q, xb_q = settled_pulls(previous.solver, prepared)
-        miss_s = jnp.where(jnp.isfinite(previous.predicted_s), xs_q - previous.predicted_s, 0.0)
-        miss_b = jnp.where(jnp.isfinite(previous.predicted_b), xb_q - previous.predicted_b, 0.0)
-        xs0, xb0 = _positive_or(xs_p + miss_s, xb_p + miss_b, xs_p, xb_p)
+        (xs0, xb0), (xs_p, xb_p) = warm_start(previous.solver, previous.total_signal, total, prepared,
+                                              previous.predicted_s, previous.predicted_b)
         xs_c, xb_c = cold_start(total, prepared)
         xs0, xb0 = jnp.where(cold, xs_c, xs0), jnp.where(cold, xb_c, xb0)
         nan = jnp.full_like(xs_p, jnp.nan)

@@ -252,24 +252,28 @@ def cold_start(total_signal, pd: PullData):
     return _positive_or(xs, xb, one, one)
 
 
-def settled_pulls(st: SolverState, pd: PullData):
-    """The pulls of a solved state with its pending Newton step taken where that is safe (lambda < 0.25)."""
-    safe = _lambda(st, pd) < _FULL_STEP_LAMBDA
-    return jnp.where(safe, st.xs - st.ds, st.xs), jnp.where(safe, st.xb - st.db, st.xb)
-
-
-def warm_start(st: SolverState, total_prev, total_new, pd: PullData):
+def warm_start(st: SolverState, total_prev, total_new, pd: PullData, predicted_s, predicted_b):
     """Start for a neighbouring point from a solved one (total signal ``total_prev`` -> ``total_new``).
 
-    The pulls move as the total-count profile moves (xi_S scaled by its ratio,
-    xi_B shifted by its change); where the solved point's pending Newton step
-    is safe (lambda < 0.25) it is taken first. Falls back to :func:`cold_start`.
+    The prediction: the pulls move as the total-count profile moves (xi_S scaled by its ratio, xi_B
+    shifted by its change), from the solved point's pulls with its pending Newton step taken where that
+    is safe (lambda < 0.25); :func:`cold_start` where that is not positive. ``predicted_s``,
+    ``predicted_b``: what this rule predicted for the solved point (NaN: nothing, after a cold start);
+    along a row the miss (solved minus predicted) varies slowly, so it is added to the new prediction
+    where that keeps the pulls positive.
+
+    Returns ((xi_S, xi_B) to start from, (xi_S, xi_B) predicted, the latter for the next point's miss).
     """
-    xs, xb = settled_pulls(st, pd)
+    safe = _lambda(st, pd) < _FULL_STEP_LAMBDA
+    xs = jnp.where(safe, st.xs - st.ds, st.xs)
+    xb = jnp.where(safe, st.xb - st.db, st.xb)
     a0, b0 = total_count_start(total_prev, pd)
     a1, b1 = total_count_start(total_new, pd)
     xs_c, xb_c = cold_start(total_new, pd)
-    return _positive_or(xs * (a1 / a0), xb + (b1 - b0), xs_c, xb_c)
+    xs_p, xb_p = _positive_or(xs * (a1 / a0), xb + (b1 - b0), xs_c, xb_c)
+    miss_s = jnp.where(jnp.isfinite(predicted_s), xs - predicted_s, 0.0)
+    miss_b = jnp.where(jnp.isfinite(predicted_b), xb - predicted_b, 0.0)
+    return _positive_or(xs_p + miss_s, xb_p + miss_b, xs_p, xb_p), (xs_p, xb_p)
 
 
 def chi2_lower_bound(st: SolverState, pd: PullData):
