@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..io import write_json
-from .options import UsageError, add_common, add_hepdata, experiments, load, out_dir, writes_hepdata
+from .options import UsageError, add_common, add_hepdata, experiments, load, out_dir
+from .shards import writes
 
 
 def register(subparsers) -> None:
@@ -32,7 +33,7 @@ def cmd_fit(args):
     kernels = [build_kernel(s) for s in specs]
     measurements = [measurement(k) for k in kernels]
     out = fit_cevns(measurements)
-    if writes_hepdata(args):
+    if writes(args, "hepdata"):
         out.setdefault("files", {})["hepdata"] = _fit_hepdata(args, out, {n: m.likelihood.form for n, m in
                                                                            zip(out["experiments"], measurements)})
     if args.out:

@@ -30,7 +30,6 @@ from .options import (
     out_dir,
     real,
     reject,
-    writes_hepdata,
 )
 from .shards import add_shard, split, writes
 from .toys import check_toy_forms, toy_limits_of, toy_rows, toy_summary, toy_warnings
@@ -231,7 +230,7 @@ def cmd_mass_limit(args):
         rows = [[f"{m:.8g}", *[f"{c[1][i]:.8g}" for c in curves.values()]]
                 for i, m in enumerate(res["masses_gev"])]
         out["csv"] = write_csv(folder / f"mass_profile_{model.name}.csv", ["mass_gev", *curves], rows)
-    if writes_hepdata(args):
+    if writes(args, "hepdata"):
         out.setdefault("files", {})["hepdata"] = _mass_limit_hepdata(args, out, res, per)
     if not args.json:
         lim = out["mass_limit_gev"]
@@ -356,7 +355,7 @@ def cmd_e6_plane(args):
         out["csv"] = write_csv(folder / "e6_plane_limits.csv", ["cos_beta", *[f"mass_limit_gev:{k}" for k in per]],
                                 [[c, *["" if per[k][i] is None else per[k][i] for k in per]]
                                  for i, c in enumerate(cos_betas)])
-    if writes_hepdata(args):
+    if writes(args, "hepdata"):
         members = {label: [label] if args.separate else names for label in per}
         origin = (f"the largest M_Z' of the {nc} x {nm} grid (cos beta linear in [-1, 1], M_Z' log-spaced in "
                   f"{mass_range[0]:g}-{mass_range[1]:g} GeV: a step of a factor "
@@ -416,7 +415,7 @@ def _e6_plane_traced(args, groups: dict, ms: dict, cl: float, level: float, mass
                 for i, b in enumerate(t.branches) for c, m in b]
         out["csv"] = write_csv(folder / "e6_plane_contour.csv", ["experiments", "branch", "cos_beta", "mass_gev"],
                                 rows)
-    if writes_hepdata(args):
+    if writes(args, "hepdata"):
         members = {label: [label] if args.separate else list(ms) for label in limits}
         origin = ("the largest M_Z' where the traced Delta chi^2 = level contour crosses the line of fixed cos beta "
                   "(level-set tracing, no grid)")
@@ -427,14 +426,6 @@ def _e6_plane_traced(args, groups: dict, ms: dict, cl: float, level: float, mass
             print(f"E6 (cos beta, M) contour ({label}): {t.n_branches} branches, {t.n_evaluations} chi^2 "
                   f"evaluations, strongest limit {max((x for x in limits[label] if x), default=float('nan')):.0f} GeV")
     return out
-
-
-def _null_note(out: dict, what: str, missing: list[str]) -> str:
-    """The description's sentence on the values written as '-' (with the command's reasons), '' where none."""
-    if not missing:
-        return ""
-    reasons = [w for w in out.get("warnings", []) if "null" in w]
-    return f" '-': no {what} for {', '.join(missing)}" + (": " + "; ".join(reasons) if reasons else "") + "."
 
 
 def _heavy_qualifiers(out: dict, experiments: list[str], **extra):
@@ -449,13 +440,11 @@ def _heavy_qualifiers(out: dict, experiments: list[str], **extra):
 
 def _heavy_comment(command: str, out: dict, names: list[str]) -> str:
     from .. import __version__
+    from ..io.hepdata import paper_link
 
     return (f"zprime_jax {__version__}: zprime-jax {command} --experiment {' --experiment '.join(names)}; "
             f"{100 * out['cl']:.4g}% CL limits on a heavy Z' (LR and E6 models, contact limit) from CEvNS and "
-            "neutrino-electron scattering (heavy-Z' paper: arXiv:2002.01482).")
-
-
-HEAVY_PAPER = ("heavy-Z' paper", "https://arxiv.org/abs/2002.01482")
+            f"neutrino-electron scattering (heavy-Z' paper: {paper_link('heavy')[0]}).")
 
 
 def _mass_limit_hepdata(args, out: dict, res: dict, per: dict) -> str:
@@ -463,7 +452,7 @@ def _mass_limit_hepdata(args, out: dict, res: dict, per: dict) -> str:
     the analysis a text-valued independent variable), and the Delta chi^2(M_Z') profiles behind them."""
     import numpy as np
 
-    from ..io.hepdata import Column, HepTable, write_submission
+    from ..io.hepdata import Column, HepTable, missing_note, paper_link, write_submission
 
     names, model, cl = out["experiments"], out["model"], out["cl"]
     toys = out.get("method") == "toys"
@@ -481,7 +470,7 @@ def _mass_limit_hepdata(args, out: dict, res: dict, per: dict) -> str:
         description=(f"{100 * cl:.4g}% CL lower limit on the Z' mass M_Z' [GeV] of the {model} model{where}: the "
                      f"mass where Delta chi^2 (relative to the SM) falls to the level coming from above ({how}), "
                      "for each experiment alone and for their combination (chi^2 summed)."
-                     + _null_note(out, "limit", missing)),
+                     + missing_note(out.get("warnings", []), "limit", missing, "for")),
         independent=(Column("analysis", "", [a for a, _ in rows]),),
         dependent=(Column("$M_{Z'}$ lower limit", "GeV", [v for _, v in rows],
                           qualifiers=_heavy_qualifiers(out, names, method="toys" if toys else "wilks", **extra)),),
@@ -505,7 +494,7 @@ def _mass_limit_hepdata(args, out: dict, res: dict, per: dict) -> str:
         dependent=tuple(columns), location="zprime-jax mass-limit",
         keywords={"phrases": ["Z' boson", "Delta chi2 profile"]}))
     return write_submission(args.hepdata, tables, _heavy_comment("mass-limit --model " + model, out, names),
-                            links=[HEAVY_PAPER])
+                            links=[paper_link("heavy")])
 
 
 def _plane_hepdata(args, out: dict, cos_betas, per: dict, members: dict, origin: str,
@@ -513,10 +502,11 @@ def _plane_hepdata(args, out: dict, cos_betas, per: dict, members: dict, origin:
     """``e6-plane --hepdata``: the 90% CL mass limit versus cos beta (one table, a column per region: the upper
     edge of the excluded region in the (cos beta, M_Z') plane) and, for ``--method trace``, each traced
     contour (one table per region, the branch index an extra independent variable)."""
-    from ..io.hepdata import Column, HepTable, write_submission
+    from ..io.hepdata import Column, HepTable, missing_note, paper_link, write_submission
 
     names, cl = out["experiments"], out["cl"]
     missing = sorted({f"cos beta = {c:.4g}" for lim in per.values() for c, x in zip(cos_betas, lim) if x is None})
+    note = missing_note(out.get("warnings", []), "limit", missing[:8], "for")
     columns = [Column("$M_{Z'}$ lower limit", "GeV", list(lim), qualifiers=_heavy_qualifiers(out, members[label]))
                for label, lim in per.items()]
     tables = [HepTable(
@@ -524,7 +514,7 @@ def _plane_hepdata(args, out: dict, cos_betas, per: dict, members: dict, origin:
         description=(f"{100 * cl:.4g}% CL region of the E6 Z' models in the (cos beta, M_Z' [GeV]) plane, "
                      f"{'each experiment alone' if len(per) > 1 else 'experiments combined (chi^2 summed)'}: at "
                      f"each cos beta the lower limit on M_Z', {origin} (excluded below, allowed above; "
-                     "cos beta = 1 is E6 chi, 0 psi, sqrt(3/8) eta)." + _null_note(out, "limit", missing[:8])),
+                     "cos beta = 1 is E6 chi, 0 psi, sqrt(3/8) eta)." + note),
         independent=(Column("$\\cos\\beta$", "", [float(c) for c in cos_betas]),),
         dependent=tuple(columns), location="zprime-jax e6-plane",
         keywords={"phrases": ["Z' boson", "E6", "Exclusion contour"]})]
@@ -542,4 +532,4 @@ def _plane_hepdata(args, out: dict, cos_betas, per: dict, members: dict, origin:
                               qualifiers=_heavy_qualifiers(out, members[label])),),
             location="zprime-jax e6-plane --method trace",
             keywords={"phrases": ["Z' boson", "E6", "Exclusion contour"]}))
-    return write_submission(args.hepdata, tables, _heavy_comment("e6-plane", out, names), links=[HEAVY_PAPER])
+    return write_submission(args.hepdata, tables, _heavy_comment("e6-plane", out, names), links=[paper_link("heavy")])

@@ -32,7 +32,6 @@ from .options import (
     real,
     reject,
     whole,
-    writes_hepdata,
 )
 from .shards import add_shard, split, writes
 from .toys import check_toy_forms, toy_limits_of, toy_rows, toy_summary, toy_warnings
@@ -292,7 +291,7 @@ def cmd_sensitivity(args):
     contours = {}
     # the key of each grid in the files (a single experiment's grid is named after it): key -> grid label
     named = {(label if len(names) > 1 or label != "combined" else names[0]): label for label in grids}
-    if writes(args) or writes_hepdata(args):
+    if writes(args) or writes(args, "hepdata"):
         for key, label in named.items():
             contours[key] = scan.contour_lines(grids[label], levels.get(label, level))
         if traced is not None:
@@ -316,7 +315,7 @@ def cmd_sensitivity(args):
                                                levels={k: levels.get(lb, level) for k, lb in named.items()}))
         write_json(folder / f"sensitivity_{model.name}.json", out)
         out["files"] = files
-    if writes_hepdata(args):
+    if writes(args, "hepdata"):
         out.setdefault("files", {})["hepdata"] = _sensitivity_hepdata(args, out, contours)
 
     if not args.json:
@@ -330,22 +329,13 @@ def cmd_sensitivity(args):
     return out
 
 
-def _null_note(out: dict, what: str, missing: list[str]) -> str:
-    """The description's sentence on the values written as '-' (and the command's reasons), '' where none."""
-    if not missing:
-        return ""
-    reasons = [w for w in out.get("warnings", []) if "null" in w]
-    return (f" '-': no {what} at {', '.join(missing)}" + (": " + "; ".join(reasons) if reasons else "")
-            + ("." if not reasons or not reasons[-1].endswith(".") else ""))
-
-
 def _sensitivity_hepdata(args, out: dict, contours: dict) -> str:
     """``sensitivity --hepdata``: the limit curve (mass -> coupling) and, where a grid was run or the contour
     traced, one table per experiment (and the combination) of its exclusion contour, the segment index an
     extra independent variable (a contour has any number of separate lines; one table per experiment keeps
     the submission's size independent of that)."""
     from .. import __version__
-    from ..io.hepdata import Column, HepTable, qualifiers, write_submission
+    from ..io.hepdata import Column, HepTable, missing_note, paper_link, qualifiers, write_submission
 
     names, model, cl = out["experiments"], out["model"], out["cl"]
     toys = out.get("method") == "toys"
@@ -361,7 +351,7 @@ def _sensitivity_hepdata(args, out: dict, contours: dict) -> str:
         name="Coupling limit",
         description=(f"{100 * cl:.4g}% CL sensitivity of {', '.join(names)} ({combined}) to the {model} Z' model: "
                      f"the smallest excluded coupling g_Z' (dimensionless) at each mediator mass m_Z' [MeV], "
-                     f"{how}, relative to {reference}." + _null_note(out, "limit", missing)),
+                     f"{how}, relative to {reference}." + missing_note(out.get("warnings", []), "limit", missing)),
         independent=(Column("$m_{Z'}$", "MeV", [r["mass_mev"] for r in out["limits"]]),),
         dependent=(Column("$g_{Z'}$", "", [r["coupling"] for r in out["limits"]],
                           qualifiers=qualifiers(**common, experiments=names, likelihoods=out["likelihoods"],
@@ -399,9 +389,8 @@ def _sensitivity_hepdata(args, out: dict, contours: dict) -> str:
             location="zprime-jax sensitivity", keywords={"phrases": ["Z' boson", "Exclusion contour", "CEvNS"]}))
     comment = (f"zprime_jax {__version__}: zprime-jax sensitivity --model {model} --experiment "
                f"{' --experiment '.join(names)}; {100 * cl:.4g}% CL limits on a light Z' mediator from CEvNS and "
-               "neutrino-electron scattering (light-mediator paper: arXiv:2112.04020).")
-    return write_submission(args.hepdata, tables, comment, links=[("light-mediator paper",
-                                                                   "https://arxiv.org/abs/2112.04020")])
+               f"neutrino-electron scattering (light-mediator paper: {paper_link('light')[0]}).")
+    return write_submission(args.hepdata, tables, comment, links=[paper_link("light")])
 
 
 def cmd_posterior(args):

@@ -465,15 +465,6 @@ def check_hepdata(args) -> None:
     args.hepdata = str(folder)
 
 
-def writes_hepdata(args) -> bool:
-    """The command writes its ``--hepdata`` submission: where it writes its ``--out`` files (whole runs or
-    merges, the lead process), with or without ``--out``."""
-    from ..config import is_lead_process
-    from .shards import is_part
-
-    return getattr(args, "hepdata", None) is not None and not is_part(args) and is_lead_process()
-
-
 def check_inputs(args) -> None:
     """Before any work: the output folders are writable and the input files exist."""
     if getattr(args, "out", None) is not None:

@@ -100,12 +100,13 @@ def is_part(args) -> bool:
     return _role(args).part is not None
 
 
-def writes(args) -> bool:
-    """The command writes its ``--out`` files: it was given --out, runs whole (or merges), and is the lead
-    process (under ``jax.distributed`` every process computes, process 0 writes)."""
+def writes(args, folder: str = "out") -> bool:
+    """The command writes into its ``--out`` (``folder="hepdata"``: its ``--hepdata`` submission): it was
+    given the folder, runs whole (or merges), and is the lead process (under ``jax.distributed`` every
+    process computes, process 0 writes)."""
     from ..config import is_lead_process
 
-    return args.out is not None and not is_part(args) and is_lead_process()
+    return getattr(args, folder, None) is not None and not is_part(args) and is_lead_process()
 
 
 # --- the inputs' fingerprint -------------------------------------------------------------------------------

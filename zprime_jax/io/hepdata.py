@@ -96,6 +96,24 @@ def qualifiers(*, cl: float | None = None, delta_chi2: float | None = None, mode
     return tuple(out)
 
 
+def missing_note(warnings: Sequence[str], what: str, missing: Sequence[str], preposition: str = "at") -> str:
+    """A table description's sentence on the values written as ``-``: ``what`` is missing ``preposition`` each
+    of ``missing``, with the command's reasons (its warnings about null values); '' where nothing is missing."""
+    if not missing:
+        return ""
+    reasons = [w for w in warnings if "null" in w]
+    return (f" '-': no {what} {preposition} {', '.join(missing)}" + (": " + "; ".join(reasons) if reasons else "")
+            + ("." if not reasons or not reasons[-1].endswith(".") else ""))
+
+
+def paper_link(paper: str) -> tuple[str, str]:
+    """(description, URL) of one of the papers (``"light"``, ``"heavy"``; :mod:`zprime_jax.papers.published`)
+    for :func:`write_submission`'s ``links``."""
+    from ..papers import published
+
+    return published.citation(paper), f"https://arxiv.org/abs/{published.arxiv(paper)}"
+
+
 def _number(x, where: str):
     """A finite float (an int stays an int); ValueError naming ``where`` otherwise."""
     if isinstance(x, bool) or not isinstance(x, int | float) and not hasattr(x, "__float__"):
