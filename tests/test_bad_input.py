@@ -96,6 +96,9 @@ COMMAND_LINE = [
     ([*S, "--grid="], "--grid"),
     ([*R, "--out", ""], "--out"),
     ([*M, "--hepdata", __file__], "--hepdata"),                              # a file, not a folder
+    ([*M, "--hepdata", ""], "--hepdata"),                                    # no path
+    (["fit", "--experiment", "coherent-csi-2021", "--hepdata", f"{__file__}/sub"], "--hepdata"),   # under a file
+    (["schema", "nonsense"], "kind"),                                         # neither experiment nor model
     ([*P, "--seed", str(2**70)], "--seed"),
     ([*P, "--warmup", "1000000000"], "--warmup"),
     ([*R, "--model", "universal", "--mass-mev", "1e300", "--coupling", "1e-4"], "--mass-mev"),
