@@ -211,6 +211,17 @@ def test_parts_write_no_hepdata_and_the_merge_does(capsys, tmp_path):
     _, data = documents(hep)["Coupling limit"]
     assert all(same(w, r["coupling"]) for w, r in zip(values(data["dependent_variables"][0]), merged["limits"],
                                                       strict=True))
+    # --hepdata is where a run reports, not part of its settings: parts that name different folders still
+    # belong together, and the merge then needs its own
+    other = tmp_path / "other"
+    code, _ = run(capsys, *s[:-1], str(other), "--shard", "2/2", "--out", str(parts))
+    assert code == 0 and not other.exists()
+    code, out = run(capsys, "merge", str(parts), "--out", str(tmp_path / "again"), "--json")
+    assert code == 2 and out["field"] == "--hepdata" and "different --hepdata folders" in out["error"], out
+    own = tmp_path / "own"
+    code, out = run(capsys, "merge", str(parts), "--out", str(tmp_path / "again"), "--hepdata", str(own), "--json")
+    assert code == 0 and out["files"]["hepdata"] == str(own / "submission.yaml") and valid(own)
+    assert documents(own)["Coupling limit"] == documents(hep)["Coupling limit"]
 
 
 def _rejected(capsys, argv) -> str:

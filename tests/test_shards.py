@@ -33,7 +33,9 @@ def _without_run_details(obj):
 
 
 def _whole_parts_merged(capsys, folder):
-    code, whole = run(capsys, *COMMAND, "--out", str(folder / "whole"))
+    """The whole run and the merge also write a HEPData submission; the parts do not (--hepdata is where a run
+    reports, not part of its settings)."""
+    code, whole = run(capsys, *COMMAND, "--out", str(folder / "whole"), "--hepdata", str(folder / "whole-hepdata"))
     assert code == 0
     parts = []
     for i in (1, 2, 3):
@@ -41,7 +43,7 @@ def _whole_parts_merged(capsys, folder):
         assert code == 0, part
         parts.append(part)
     code, merged = run(capsys, "merge", *(str(folder / f"part{i}") for i in (3, 1, 2)), "--out",
-                       str(folder / "merged"), "--json", "--quiet")
+                       str(folder / "merged"), "--hepdata", str(folder / "merged-hepdata"), "--json", "--quiet")
     assert code == 0, merged
     return whole, parts, merged
 
@@ -54,14 +56,16 @@ def test_three_parts_merge_into_the_whole_output(capsys, tmp_path):
                                                                  [[2, 4], [4, 7]]]
     assert len({p["inputs_sha256"] for p in parts}) == 1
     assert sorted(f.name for f in (tmp_path / "part2").iterdir()) == ["shard-2-of-3.json", "shard-2-of-3.npz"]
-    # the merge writes what the whole command writes
-    names = sorted(f.name for f in (tmp_path / "whole").iterdir())
-    assert names == sorted(f.name for f in (tmp_path / "merged").iterdir())
-    for name in names:
-        a, b = (tmp_path / "whole" / name).read_bytes(), (tmp_path / "merged" / name).read_bytes()
-        if name.endswith(".json"):
-            a, b = (_without_run_details(json.loads(x)) for x in (a, b))
-        assert a == b, name
+    # the merge writes what the whole command writes, its HEPData submission included
+    for whole_dir, merged_dir in (("whole", "merged"), ("whole-hepdata", "merged-hepdata")):
+        names = sorted(f.name for f in (tmp_path / whole_dir).iterdir())
+        assert names == sorted(f.name for f in (tmp_path / merged_dir).iterdir())
+        assert whole_dir == "whole" or "submission.yaml" in names
+        for name in names:
+            a, b = (tmp_path / whole_dir / name).read_bytes(), (tmp_path / merged_dir / name).read_bytes()
+            if name.endswith(".json"):
+                a, b = (_without_run_details(json.loads(x)) for x in (a, b))
+            assert a == b, name
     assert _without_run_details(merged) == _without_run_details(whole)
     assert whole["grid"]["converged_fraction"] == 1.0 and all(r["coupling"] for r in whole["limits"])
 
@@ -91,7 +95,7 @@ def test_the_inputs_hash_covers_the_files_named(tmp_path):
     """A model file named on the command line is part of the fingerprint; where the output goes is not."""
     model = tmp_path / "mine.toml"
     model.write_text("a = 1\n")
-    argv = ["sensitivity", "--model", str(model), "--out", "x", "--shard", "1/2", "--json"]
+    argv = ["sensitivity", "--model", str(model), "--out", "x", "--hepdata", "h", "--shard", "1/2", "--json"]
     settings = shards.settings_of(argv)
     assert settings == ["sensitivity", "--model", str(model)]
     before = shards.inputs_hash(settings)

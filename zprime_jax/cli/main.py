@@ -110,10 +110,10 @@ def main(argv=None) -> int:
     return 0
 
 
-def run_again(settings: list[str], out: str, json_wanted: bool, quiet: bool):
-    """The parsed command line ``settings`` with its own ``--out``, ``--json`` and ``--quiet`` (a merge
-    runs the command of its parts again), checked as :func:`main` checks a command line."""
-    args = build_parser().parse_args([*settings, "--out", out])
+def run_again(settings: list[str], out: str, json_wanted: bool, quiet: bool, hepdata: str | None = None):
+    """The parsed command line ``settings`` with its own ``--out``, ``--json``, ``--quiet`` and ``--hepdata``
+    (a merge runs the command of its parts again), checked as :func:`main` checks a command line."""
+    args = build_parser().parse_args([*settings, "--out", out, *(["--hepdata", hepdata] if hepdata else [])])
     args.json, args.quiet = json_wanted, quiet
     check_inputs(args)
     return args

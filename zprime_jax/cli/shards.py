@@ -13,8 +13,11 @@ the mass rows of a grid, the masses of the limits and of the toys, the cos beta 
   ``shard-I-of-N.npz`` (the rows).
 - Merge: the command runs again from the settings of the parts, each scan taking its rows from the parts
   instead of computing them, so it writes exactly what the whole command writes (timings: the parts'
-  sums). :func:`load_parts` first checks that the parts belong together (same command, same inputs:
-  files hashed again now, same N) and are complete (every I from 1 to N once).
+  sums). Where a run reports (``--out``, ``--hepdata``, ``--json``, ...) is not part of the settings:
+  the merge writes the whole command's HEPData submission into its own ``--hepdata DIR``, else into
+  the folder the parts' ``--hepdata`` named. :func:`load_parts`
+  first checks that the parts belong together (same command, same inputs: files hashed again now, same
+  N) and are complete (every I from 1 to N once).
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ FORMAT = "zprime-jax-shard/1"
 MAX_SHARDS = 100_000
 ADDITIVE = ("compile_s", "run_s", "refined", "toys")    # per-part counts and timings: summed by the merge
 # options that say where and how a run reports, not what it computes: left out of the settings hash
-_REPORTING = {"--shard": 1, "--out": 1, "--json": 0, "--quiet": 0, "--coordinator": 1, "--num-processes": 1,
-              "--process-id": 1}
+_REPORTING = {"--shard": 1, "--out": 1, "--hepdata": 1, "--json": 0, "--quiet": 0, "--coordinator": 1,
+              "--num-processes": 1, "--process-id": 1}
 
 
 def add_shard(sp) -> None:
@@ -187,7 +190,7 @@ def write_part(args, argv: list[str]) -> dict:
     stem = f"shard-{index}-of-{count}"
     folder = out_dir(args.out)
     manifest = {"format": FORMAT, "shard": [index, count], "command": settings[0], "settings": settings,
-                "inputs_sha256": inputs_hash(settings),
+                "inputs_sha256": inputs_hash(settings), "hepdata": getattr(args, "hepdata", None),
                 "scans": [{k: s[k] for k in ("label", "n", "rows")} for s in scans]}
     files = {}
     if is_lead_process():
@@ -222,8 +225,9 @@ def _decode(trees: list, parts: list, field: str = ""):
     return first["value"]
 
 
-def load_parts(paths: list[str]) -> tuple[list[str], list]:
-    """(settings, scans) of the complete, consistent parts named by ``paths`` (folders or shard JSON files)."""
+def load_parts(paths: list[str]) -> tuple[list[str], list, set]:
+    """(settings, scans, the parts' --hepdata folders) of the complete, consistent parts named by ``paths``
+    (folders or shard JSON files)."""
     files = []
     for p in paths:
         path = Path(p)
@@ -275,7 +279,7 @@ def load_parts(paths: list[str]) -> tuple[list[str], list]:
                 raise UsageError(f"PARTS: part {i} does not hold rows {rows.start}-{rows.stop} of {scan['label']!r}")
         scans.append({"label": scan["label"], "n": scan["n"],
                       "value": _decode([t[k] for t in trees], npz)})
-    return m0["settings"], scans
+    return m0["settings"], scans, {m.get("hepdata") for m in ordered} - {None}
 
 
 def replaying(args, scans: list) -> None:
@@ -285,13 +289,14 @@ def replaying(args, scans: list) -> None:
 
 def register(subparsers) -> None:
     """Add the ``merge`` subcommand."""
-    from .options import add_common
+    from .options import add_common, add_hepdata
 
     sp = subparsers.add_parser("merge", help="join the parts of a --shard I/N scan into the whole command's output")
     add_common(sp)
     sp.add_argument("parts", nargs="+", metavar="PARTS",
                     help="the parts: folders written by the --shard runs (or their shard-I-of-N.json files)")
     sp.add_argument("--out", required=True, help="folder for what the whole command writes")
+    add_hepdata(sp)
     sp.set_defaults(func=cmd_merge)
 
 
@@ -299,8 +304,11 @@ def cmd_merge(args):
     """Check the parts, then run their command again with its scans taken from them."""
     from .main import run_again
 
-    settings, scans = load_parts(args.parts)
-    inner = run_again(settings, args.out, args.json, args.quiet)
+    settings, scans, hepdata = load_parts(args.parts)
+    if args.hepdata is None and len(hepdata) > 1:
+        raise UsageError(f"--hepdata: the parts name different --hepdata folders ({', '.join(sorted(hepdata))}); "
+                         "give the merge its own --hepdata DIR")
+    inner = run_again(settings, args.out, args.json, args.quiet, args.hepdata or next(iter(hepdata), None))
     replaying(inner, scans)
     out = inner.func(inner)
     if len(inner._shard_role.records) != len(scans):

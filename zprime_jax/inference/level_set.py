@@ -268,10 +268,13 @@ def trace_level_set(f, level, x_range, y_range, args=(), *, columns: int = 16, r
         callable) to reuse the compilation; data go in ``args`` (a tuple of
         pytrees, traced: new values do not recompile).
       level: the level c (finite).
-      x_range, y_range: (lo, hi) of the domain, finite with lo < hi.
-      columns, rows: number of seed rays along y (at fixed x) and along x.
+      x_range: (lo, hi) of the domain in x, finite with lo < hi.
+      y_range: (lo, hi) of the domain in y, finite with lo < hi.
+      columns: number of seed rays along y (at fixed x).
+      rows: number of seed rays along x (at fixed y).
       samples: points per ray (>= 3) for bracketing sign changes.
-      max_step, min_step: step-size bounds, as fractions of the domain.
+      max_step: largest step, as a fraction of the domain.
+      min_step: smallest step, as a fraction of the domain.
       max_angle: largest turn of the tangent per accepted step [rad].
       target_angle: turn per step the step size is adapted to [rad].
       xtol: corrector tolerance on the distance to the level set, fraction

@@ -230,8 +230,9 @@ def sharded_map(fn, inputs, replicated=(), statics=(), batch_size: int = 256, de
         ``ceil(n / BATCH_SPLIT)``).
       devices: see :func:`local_devices`.
       max_calls: at most this many jitted calls (progress updates).
-      label, unit: the progress bar's (:func:`zprime_jax.io.progress.progress_bar`) on the stream
+      label: the label of the progress bar (:func:`zprime_jax.io.progress.progress_bar`) on the stream
         ``progress`` (None, the default: silent).
+      unit: what the progress bar counts (e.g. "row", "point").
       part: compute only these elements (a slice of range(n); module docstring); the outputs keep the
         leading dimension n, filled elsewhere.
       exact_batch: use ``batch_size`` as it is (not capped by the element count): for calls whose

@@ -87,7 +87,9 @@ def bin_probabilities(e_true, edges, threshold, sigma0):
     Args:
       e_true: true recoil energies, shape (K,).
       edges: reconstructed bin edges, shape (B+1,).
-      threshold, sigma0: same unit as the energies.
+      threshold: the threshold E_th of sigma(E) = sigma0 sqrt(E / E_th) (:func:`resolution_sigma`), same
+        unit as the energies.
+      sigma0: the resolution at the threshold, same unit as the energies.
     Returns: array (B, K).
     """
     e = jnp.asarray(e_true)[None, :]

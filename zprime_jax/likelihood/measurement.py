@@ -54,7 +54,8 @@ def likelihood_for(kernel, *, form: str | None = None, sigma_stat: float | None 
       kernel: from ``build_kernel`` (its ``statistics`` is the spec's table).
       form: another total-count form for a CEvNS experiment ("projection",
         "projection-alt"; heavy-Z' paper eq. 22); default the spec's own.
-      sigma_stat, sigma_sys: override the projection uncertainties (eq. 22).
+      sigma_stat: overrides the statistical projection uncertainty (eq. 22).
+      sigma_sys: overrides the systematic projection uncertainty (eq. 22).
       luminosity_ratio: F'/F for the heavy-Z' forms (Fig. 3).
     Raises:
       InputError: a setting that does not apply to the form.

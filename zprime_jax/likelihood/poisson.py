@@ -78,8 +78,11 @@ def chi2_with_pulls(xi, signal, background, data, sigma_signal, sigma_background
 
     Args:
       xi: array (2,).
-      signal, background, data: counts per bin, shape (B,).
-      sigma_signal, sigma_background: fractional normalisation uncertainties.
+      signal: expected signal counts per bin, shape (B,).
+      background: expected background counts per bin, shape (B,).
+      data: observed (or Asimov) counts per bin, shape (B,).
+      sigma_signal: fractional normalisation uncertainty of the signal.
+      sigma_background: fractional normalisation uncertainty of the background.
     """
     mu = xi[0] * signal + xi[1] * background
     pulls = ((1.0 - xi[0]) / sigma_signal) ** 2 + ((1.0 - xi[1]) / sigma_background) ** 2

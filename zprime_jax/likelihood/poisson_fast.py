@@ -314,7 +314,11 @@ def profile_pulls_fast(signal, background, data, sigma_signal, sigma_background,
     """min over (xi_S, xi_B) of eq. 4.1: the fast profile (module docstring), one point.
 
     Args:
-      signal, background, data, sigma_signal, sigma_background: as :func:`profile_pulls`.
+      signal: expected signal counts per bin, shape (B,) (as :func:`profile_pulls`).
+      background: expected background counts per bin, shape (B,).
+      data: observed (or Asimov) counts per bin, shape (B,).
+      sigma_signal: fractional normalisation uncertainty of the signal.
+      sigma_background: fractional normalisation uncertainty of the background.
       passes: at most this many passes over the bins (trial points), stopping early once converged.
       start: an optional (2,) start (default: :func:`cold_start`, the total-count profile).
 

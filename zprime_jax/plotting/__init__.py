@@ -100,10 +100,11 @@ def sensitivity_figure(path, model_name: str, cl: float, curves: dict, contours:
       curves: label -> (masses_mev, couplings) first-crossing limits.
       contours: label -> list of (n, 2) arrays (mass, coupling) of the
         Delta chi^2 = level contour (blind-spot strips included).
-      grids, levels: label -> grid (``masses_mev``, ``couplings``, ``delta_chi2``) and its level: the
-        excluded side of the first of ``curves`` (the combination, or the one experiment) is shaded
-        grey; each experiment's blind-spot strips are filled in its colour (closed regions, however
-        thin; overlapping strips blend and keep their own edges).
+      grids: label -> grid (``masses_mev``, ``couplings``, ``delta_chi2``): the excluded side of the
+        first of ``curves`` (the combination, or the one experiment) is shaded grey; each experiment's
+        blind-spot strips are filled in its colour (closed regions, however thin; overlapping strips
+        blend and keep their own edges).
+      levels: label -> the Delta chi^2 level of that grid.
       overlay: label -> (masses, couplings) polygons filled in green (e.g. a paper's region).
 
     Curves that lie on top of each other stay visible: each experiment is drawn a little thinner than
