@@ -116,3 +116,23 @@ def test_shard_options_are_checked(capsys, tmp_path):
             (["merge", str(tmp_path), "--out", str(tmp_path / "m"), "--json"], "PARTS", "no shard-I-of-N.json")):
         code, out = run(capsys, *argv)
         assert code == 2 and out["field"] == field and match in out["error"], (argv, out)
+
+
+def test_limit_scan_parts_merge_into_the_whole_output(capsys, tmp_path):
+    """limit-scan splits its --values: two parts merged write what the whole command writes."""
+    command = ["limit-scan", "--experiment", "coherent-csi", "--model", "lr", "--parameter", "luminosity",
+               "--values", "0.5,1,2", "--json", "--quiet"]
+    code, whole = run(capsys, *command, "--out", str(tmp_path / "whole"))
+    assert code == 0 and all(x is not None for x in whole["mass_limit_gev"]["coherent-csi"])
+    for i in (1, 2):
+        code, part = run(capsys, *command, "--out", str(tmp_path / f"part{i}"), "--shard", f"{i}/2")
+        assert code == 0 and [s["rows"] for s in part["scans"]] == [[[0, 1], [1, 3]][i - 1]], part
+    code, merged = run(capsys, "merge", str(tmp_path / "part2"), str(tmp_path / "part1"), "--out",
+                       str(tmp_path / "merged"), "--json", "--quiet")
+    paths = {"plot", "csv"}                                                # where the files went
+    assert code == 0 and ({k: v for k, v in merged.items() if k not in paths}
+                          == {k: v for k, v in whole.items() if k not in paths})
+    names = sorted(f.name for f in (tmp_path / "whole").iterdir())
+    assert names == sorted(f.name for f in (tmp_path / "merged").iterdir()) and any(n.endswith(".csv") for n in names)
+    for name in names:
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "merged" / name).read_bytes(), name

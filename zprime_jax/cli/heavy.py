@@ -86,6 +86,7 @@ def register(subparsers) -> None:
     sp.add_argument("--values", required=True, help="comma-separated sigma_stat = sigma_sys or F'/F values")
     sp.add_argument("--combined", action="store_true",
                     help="also the combined analysis of all --experiment (chi^2 summed; Fig. 6)")
+    add_shard(sp)
     sp.set_defaults(func=cmd_limit_scan)
 
     sp = subparsers.add_parser("e6-plane", help="90%% CL region in the (cos beta, M_Z') plane (Fig. 5)")
@@ -270,18 +271,23 @@ def cmd_limit_scan(args):
     groups = {n: (m,) for n, m in ms.items()}
     if args.combined:
         groups["combined"] = tuple(ms.values())
-    limits = {}
-    for n, group in groups.items():
-        row = []
-        for v in values:
+    def limits_at(group, n, rows):
+        """{limit, reason} at each of ``values`` in ``rows`` (all: None), None at the others (a --shard part)."""
+        out = [None] * len(values)
+        for i in range(*(rows or slice(None)).indices(len(values))):
+            v = values[i]
             mm = heavy.with_uncertainty(group, v) if args.parameter == "uncertainty" else \
                 heavy.with_luminosity(group, v)
             res = heavy.mass_limit(mm, model, cb, level=level, mass_range_gev=mass_range)
-            row.append(res["mass_limit_gev"])
-            reason = _null_reason(f"mass_limit_gev.{n} at {args.parameter} {v:g}", res, mass_range)
-            if reason:
-                warnings.append(reason)
-        limits[n] = row
+            out[i] = {"limit": res["mass_limit_gev"],
+                      "reason": _null_reason(f"mass_limit_gev.{n} at {args.parameter} {v:g}", res, mass_range)}
+        return out
+
+    limits = {}
+    for n, group in groups.items():
+        row = split(args, f"limit-scan:{n}", len(values), lambda rows, group=group, n=n: limits_at(group, n, rows))
+        limits[n] = [None if r is None else r["limit"] for r in row]
+        warnings += [r["reason"] for r in row if r and r["reason"]]
     out = {"model": model.name, "parameter": args.parameter, "values": values, "mass_limit_gev": limits,
            "cl": cl, "delta_chi2": level}
     if warnings:

@@ -2,7 +2,8 @@
 whole command writes.
 
 A scan command runs its scans through :func:`split` (each a function of the rows it is to compute:
-the mass rows of a grid, the masses of the limits and of the toys, the cos beta rows of a plane).
+the mass rows of a grid, the masses of the limits and of the toys, the cos beta rows of a plane, the
+values of a limit scan).
 
 - Whole (no ``--shard``): every row, as always.
 - Part ``I/N``: the contiguous block ``[(I-1) n / N, I n / N)`` of the rows of every scan, each row by the
