@@ -274,7 +274,7 @@ def cmd_limit_scan(args):
     def limits_at(group, n, rows):
         """{limit, reason} at each of ``values`` in ``rows`` (all: None), None at the others (a --shard part)."""
         out = [None] * len(values)
-        for i in range(*(rows or slice(None)).indices(len(values))):
+        for i in range(*(slice(None) if rows is None else rows).indices(len(values))):
             v = values[i]
             mm = heavy.with_uncertainty(group, v) if args.parameter == "uncertainty" else \
                 heavy.with_luminosity(group, v)

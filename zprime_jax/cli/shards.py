@@ -16,9 +16,9 @@ values of a limit scan).
   instead of computing them, so it writes exactly what the whole command writes (timings: the parts'
   sums). Where a run reports (``--out``, ``--hepdata``, ``--json``, ...) is not part of the settings:
   the merge writes the whole command's HEPData submission into its own ``--hepdata DIR``, else into
-  the folder the parts' ``--hepdata`` named. :func:`load_parts`
-  first checks that the parts belong together (same command, same inputs: files hashed again now, same
-  N) and are complete (every I from 1 to N once).
+  the folder the parts' ``--hepdata`` named. :func:`load_parts` first checks that the parts belong
+  together (same command, same inputs: files hashed again now, same N) and are complete (every I from 1
+  to N once).
 """
 
 from __future__ import annotations
