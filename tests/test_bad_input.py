@@ -133,6 +133,8 @@ COMMAND_LINE = [
     # parts: I/N with 1 <= I <= N, only with --out, not for a traced contour
     (["sensitivity", "--experiment", "ess-csi", "--model", "universal", "--shard", "0/2", "--out", "x"], "--shard"),
     (["e6-plane", "--experiment", "coherent-csi", "--shard", "1/2"], "--shard"),
+    ([*LS, "--parameter", "luminosity", "--values", "1,2", "--shard", "1/2"], "--shard"),   # no --out
+    (["merge", "parts", "--out", "x", "--hepdata", ""], "--hepdata"),                    # no path
     (["e6-plane", "--experiment", "coherent-csi", "--method", "trace", "--shard", "1/2", "--out", "x"], "--shard"),
     ([*S, "--experiment", "ess-csi"], "--experiment"),
     ([*S, "--experiment", "ess-all"], "--experiment"),
