@@ -104,7 +104,10 @@ def test_low_counts_fc_covers_and_wilks_does_not(low):
     values, inverse = np.unique(n, return_inverse=True)
     q = np.asarray(_statistic(_with_counts(analysis, values), polys, g_true**2))[inverse]
     sigma = math.sqrt(0.9 * 0.1 / N_TOYS)
-    fc, wilks = float(np.mean(q <= crit)), float(np.mean(q <= WILKS))
+    # q_c is the q of one outcome (n = 7 here: the one-bin Poisson is discrete), computed by the toys' program;
+    # this program's q of the same outcome may differ from it in the last bits (measured: +1.1e-15), so the
+    # tie is counted as covered with a tolerance of 1e-9, far below the gaps between outcomes (> 0.1)
+    fc, wilks = float(np.mean(q <= crit + 1e-9)), float(np.mean(q <= WILKS))
     assert fc >= 0.9 - 3 * sigma and fc <= 0.9 + 0.03, (fc, crit)
     assert wilks - 0.9 > 6 * sigma, wilks                        # measured 0.971: 15 sigma above 90%
     assert wilks - fc > 3 * sigma

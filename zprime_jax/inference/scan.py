@@ -5,7 +5,8 @@ beta of a heavy one) the counts of every measurement are a quadratic
 polynomial in x (g^2, or gamma = (M_Z/M_Z')^2): :func:`kernels.rates.counts_polynomial`.
 A *row* is the analysis along increasing x at one fixed value: three
 coefficient vectors per measurement, then each likelihood form's scan
-interface (``prepare``, ``scan_start``, ``scan_solve``, ``scan_values``):
+interface (``prepare``, ``scan_start``, ``scan_solve``, ``scan_unfinished``,
+``scan_continue``, ``scan_values``):
 eq. 4.1 is profiled by the fast profile warm-started from the previous point
 (about two passes over the bins per point, a certified lower bound, a
 convergence flag), the closed forms are exact. Nothing here asks which form
@@ -42,8 +43,9 @@ from ..likelihood.poisson_fast import FAST_PASSES
 from .sharding import sharded_map
 
 WARM_PASSES = 12         # max passes per point along a row (warm start; early exit); unconverged points are refined
-GRID_CHUNK = 1 << 15     # grid points per lax.map batch and device (rows of chunk // n_x fixed values); the
-                         # 10^6-point six-detector grid: 1.60 s at 2^15, 1.71 at 2^16, 1.77 at 2^17 (see benchmarks/)
+GRID_CHUNK = 1 << 17     # grid points per lax.map batch and device (rows of chunk // n_x fixed values); the
+                         # 10^6-point six-detector grid on one core, best of 7 (2026-12-04, one loop per point):
+                         # 3.07 s at 2^15, 2.73 at 2^16, 2.60 at 2^17, 2.66 at 2^18, 2.84 at 2^19 (benchmarks/)
 REFINE_BATCH = 64
 GENERAL_BATCH = 256      # points per batch and device of the general path (full rate per point: memory-bound;
                          # at 100x100 on 2 devices 256 vs 2048: peak RSS 852 vs 1439 MB, and 1.8x faster)
@@ -73,9 +75,21 @@ class RowContext:
         return [m.likelihood.scan_start(s, p) for m, s, p in zip(self.analysis, self.signals(x), self.prepared)]
 
     def solve(self, states, x, passes: int, cold):
-        """Profile every measurement at x, warm-started from ``states`` (``cold``: traced flag, from scratch)."""
-        return [m.likelihood.scan_solve(s, p, st, cold, passes)
-                for m, s, p, st in zip(self.analysis, self.signals(x), self.prepared, states)]
+        """Profile every measurement at x, warm-started from ``states`` (``cold``: traced flag, from scratch),
+        at most ``passes`` passes each: each form's ``scan_solve``, then one loop for all of them of
+        ``scan_continue`` while any is ``scan_unfinished`` (one loop, not one per measurement: in XLA a
+        loop costs its condition and copies at every point, taken or not)."""
+        forms, signals = [m.likelihood for m in self.analysis], self.signals(x)
+        states = [f.scan_solve(s, p, st, cold, passes) for f, s, p, st in zip(forms, signals, self.prepared, states)]
+
+        def unfinished(sts):
+            return jnp.any(jnp.stack([f.scan_unfinished(st, p, passes)
+                                      for f, st, p in zip(forms, sts, self.prepared)]))
+
+        def resume(sts):
+            return [f.scan_continue(st, s, p, passes) for f, st, s, p in zip(forms, sts, signals, self.prepared)]
+
+        return jax.lax.while_loop(unfinished, resume, states)
 
     def components(self, states):
         """Per measurement (Delta chi^2, its certified lower bound, converged), each of shape (n_measurements,)."""

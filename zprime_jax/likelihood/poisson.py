@@ -28,10 +28,11 @@ convergence per point (half the Newton decrement below ``CONVERGENCE_TOL``):
   caller's warm start, and returns a rigorous lower bound on chi^2_min
   (:func:`chi2_lower_bound`), which lets a scan decide on which side of a
   level a point lies before it has converged. The grid and limit scans
-  (:mod:`zprime_jax.scan`) use its building blocks (:func:`solve_pulls`,
-  :func:`warm_start`) with warm starts along the coupling axis, each
-  corrected by the previous point's miss: two passes for 92-99% of the
-  points of the six-detector ESS grid.
+  (:mod:`zprime_jax.scan`) use its building blocks (:func:`solve_pulls_warm`,
+  :func:`resume_pulls`, :func:`warm_start`) with warm starts along the
+  coupling axis, each corrected by the extrapolated miss of the previous
+  points: two passes for all but about one point in a thousand of the
+  six-detector ESS grid.
 
 The fast profile's machinery (self-concordance safeguards, warm starts,
 certified bounds) is in :mod:`.poisson_fast`.
@@ -54,7 +55,9 @@ from .poisson_fast import (
     cold_start,
     profile_pulls_fast,
     pull_data,
-    solve_pulls,
+    pulls_unfinished,
+    resume_pulls,
+    solve_pulls_warm,
     solver_converged,
     warm_start,
     zero_data_minimum,
@@ -149,13 +152,16 @@ def profile_pulls(signal, background, data, sigma_signal, sigma_background,
 
 
 class ScanState(NamedTuple):
-    """What a scan carries from one point to the next: the solver state and the total signal there, and
-    the warm start's prediction of the pulls there (NaN after a cold start), whose miss corrects the next."""
+    """What a scan carries from one point to the next: the solver state and the total signal there, the
+    warm start's prediction of the pulls there and its miss at the point before (NaN after a cold start),
+    which correct the next start (:func:`warm_start`)."""
 
     solver: SolverState
     total_signal: jax.Array
     predicted_s: jax.Array
     predicted_b: jax.Array
+    missed_s: jax.Array
+    missed_b: jax.Array
 
 
 @jax.tree_util.register_dataclass
@@ -226,20 +232,30 @@ class PoissonPulls(Normalisations):
         total = jnp.sum(signal)
         xs, xb = cold_start(total, prepared)
         z = jnp.zeros_like(xs)
+        nan = z + jnp.nan
         return ScanState(SolverState(xs, xb, z, z, z, z, z, z, z + 1.0, jnp.zeros_like(xs, dtype=jnp.int32)),
-                         total, z + jnp.nan, z + jnp.nan)
+                         total, nan, nan, nan, nan)
 
     def scan_solve(self, signal, prepared: PullData, previous: ScanState, cold, passes: int) -> ScanState:
         """Fast profile at ``signal``, warm-started from the previous point's state (``cold``: a traced
-        flag to start from scratch instead), at most ``passes`` passes over the bins."""
+        flag to start from scratch instead): the two passes of :func:`solve_pulls_warm`; a scan goes on
+        with :meth:`scan_continue` while :meth:`scan_unfinished` (``passes``: the budget, there)."""
         total = jnp.sum(signal)
-        (xs0, xb0), (xs_p, xb_p) = warm_start(previous.solver, previous.total_signal, total, prepared,
-                                              previous.predicted_s, previous.predicted_b)
+        (xs0, xb0), predicted, missed = warm_start(previous.solver, previous.total_signal, total, prepared,
+                                                   (previous.predicted_s, previous.predicted_b),
+                                                   (previous.missed_s, previous.missed_b))
         xs_c, xb_c = cold_start(total, prepared)
         xs0, xb0 = jnp.where(cold, xs_c, xs0), jnp.where(cold, xb_c, xb0)
-        nan = jnp.full_like(xs_p, jnp.nan)
-        return ScanState(solve_pulls(signal, prepared, xs0, xb0, passes), total, jnp.where(cold, nan, xs_p),
-                         jnp.where(cold, nan, xb_p))
+        predicted, missed = ([jnp.where(cold, jnp.nan, a) for a in pair] for pair in (predicted, missed))
+        return ScanState(solve_pulls_warm(signal, prepared, xs0, xb0), total, *predicted, *missed)
+
+    def scan_unfinished(self, state: ScanState, prepared: PullData, passes: int):
+        """Whether :meth:`scan_continue` would go on (not converged, fewer than ``passes`` passes)."""
+        return pulls_unfinished(state.solver, passes)
+
+    def scan_continue(self, state: ScanState, signal, prepared: PullData, passes: int) -> ScanState:
+        """One more pass where :meth:`scan_unfinished` (:func:`resume_pulls`), else the state itself."""
+        return state._replace(solver=resume_pulls(state.solver, signal, prepared, passes))
 
     def scan_values(self, state: ScanState, prepared: PullData):
         """(chi^2, its certified lower bound, converged) of a scan state."""

@@ -58,6 +58,44 @@ def pull_data(background, data, sigma_signal, sigma_background) -> PullData:
                     scale, jnp.sum(b), jnp.sum(n))
 
 
+_LN2 = 0.6931471805599453094        # ln 2 (float64)
+_SQRT_HALF_BITS = 0x3FE6A09E667F3BCD  # IEEE-754 bits of sqrt(1/2) (float64)
+_ATANH_ORDERS = (19, 17, 15, 13, 11, 9, 7, 5, 3)
+
+
+@jax.custom_jvp
+def log_positive(x):
+    """ln x of positive ``x``, in arithmetic that XLA:CPU vectorises (its ``log`` is scalar code): the
+    logarithms of eq. 4.1 are a third of a warm grid scan (benchmarks/README.md).
+
+    x = 2^k m with m in [sqrt(1/2), sqrt(2)) (k from the exponent bits), ln m = 2 atanh(s) with
+    s = (m - 1)/(m + 1), |s| <= 0.1716, by its series to s^21 (the next term is below 2^-60 of the sum):
+    within 3 ulp of ``jnp.log`` over the normal float64 range (tests/test_poisson_fast.py). +inf gives
+    +inf; x below the smallest normal float64 (2.2e-308) is taken as that (ln = -708.4: in eq. 4.1 that
+    is n/mu there, with mu > 1e307 n, whose term mu dominates). Other dtypes than float64: ``jnp.log``.
+    Derivative: 1/x (a custom JVP: the exponent bits have none).
+    """
+    if x.dtype != jnp.float64:
+        return jnp.log(x)
+    tiny = jnp.finfo(jnp.float64).tiny
+    bits = jax.lax.bitcast_convert_type(jnp.maximum(x, tiny), jnp.int64)
+    k = (bits - _SQRT_HALF_BITS) >> 52
+    m = jax.lax.bitcast_convert_type(bits - (k << 52), jnp.float64)
+    s = (m - 1.0) / (m + 1.0)
+    z = s * s
+    series = 1.0 / 21.0
+    for order in _ATANH_ORDERS:
+        series = series * z + 1.0 / order
+    value = k.astype(jnp.float64) * _LN2 + 2.0 * s * (series * z + 1.0)
+    return jnp.where(x == jnp.inf, jnp.inf, value)
+
+
+@log_positive.defjvp
+def _log_positive_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    return log_positive(x), dx / x
+
+
 class _Eval(NamedTuple):
     chi2: jax.Array
     gs: jax.Array
@@ -86,7 +124,7 @@ def _evaluate(xs, xb, signal, pd: PullData, with_chi2: bool = True) -> _Eval:
     omr = 1.0 - r
     terms = [signal * omr, b * omr, rv * signal * signal, rv * signal * b, rv * b * b]
     if with_chi2:
-        terms.append((mu - n) + n * jnp.log(jnp.where(pos, r, 1.0)))
+        terms.append((mu - n) + n * log_positive(jnp.where(pos, r, 1.0)))
     sums = [jnp.sum(term) for term in terms]    # XLA fuses them into one pass over the bins
     iss = 1.0 / pd.sigma_signal**2
     isb = 1.0 / pd.sigma_background**2
@@ -141,8 +179,9 @@ def _lambda(st: SolverState, pd: PullData):
     return jnp.sqrt(jnp.maximum(pd.scale * st.l2, 0.0))
 
 
-def _one_pass(st: SolverState, signal, pd: PullData) -> SolverState:
-    """One log-free pass: the trial xi - t d is accepted when chi^2 certainly decreased, else t shrinks.
+def _one_pass(st: SolverState, signal, pd: PullData, with_chi2: bool = False) -> SolverState:
+    """One pass, log-free unless ``with_chi2``: the trial xi - t d is accepted when chi^2 certainly
+    decreased, else t shrinks.
 
     Accepted: the slope of chi^2 along the step is still <= 0 at the trial
     (chi^2 decreased all along, by convexity), or the step is one that
@@ -154,7 +193,7 @@ def _one_pass(st: SolverState, signal, pd: PullData) -> SolverState:
     t_safe = 1.0 / (1.0 + lam)
     xs_t = st.xs - st.t * st.ds
     xb_t = st.xb - st.t * st.db
-    ev = _evaluate(xs_t, xb_t, signal, pd, with_chi2=False)
+    ev = _evaluate(xs_t, xb_t, signal, pd, with_chi2=with_chi2)
     feasible = jnp.isfinite(ev.chi2)
     slope = -(ev.gs * st.ds + ev.gb * st.db)    # d chi^2/dt at the trial point (t along -d)
     accept = feasible & ((slope <= 0) | (lam < _FULL_STEP_LAMBDA) | (st.t <= t_safe))
@@ -185,10 +224,10 @@ def solve_pulls(signal, pd: PullData, xs0, xb0, max_passes: int) -> SolverState:
     Log-free damped Newton passes (:func:`_one_pass`) until a full step is safe (lambda < 0.25), then
     :func:`_final_pass` (the step, chi^2 with logs, and the derivatives that certify the result), again
     while that has not converged (quadratic convergence: rarely more than once). Per point (vmap it);
-    the ``lax.while_loop`` lanes run in lockstep, so a batch costs the passes of its slowest point: a
-    scan's warm starts (:func:`warm_start`, corrected by the previous point's miss in
-    ``PoissonPulls.scan_solve``) leave most points needing no pass beyond the two. Not differentiated
-    through: :func:`profile_pulls_fast` adds the implicit derivative.
+    the ``lax.while_loop`` lanes run in lockstep, so a batch costs the passes of its slowest point. The
+    profile of a cold start (:func:`profile_pulls_fast`); warm-started scans use :func:`solve_pulls_warm`
+    and :func:`resume_pulls` instead (one loop for all their measurements). Not differentiated through:
+    :func:`profile_pulls_fast` adds the implicit derivative.
     """
     ev = _evaluate(xs0, xb0, signal, pd, with_chi2=False)
     st = _state(xs0, xb0, ev, jnp.ones_like(ev.gs, dtype=jnp.int32))
@@ -197,11 +236,47 @@ def solve_pulls(signal, pd: PullData, xs0, xb0, max_passes: int) -> SolverState:
     st = _final_pass(st, signal, pd)
     st = jax.lax.while_loop(lambda s: (s.passes < max_passes) & ~solver_converged(s)
                             & (_lambda(s, pd) < _FULL_STEP_LAMBDA), lambda s: _final_pass(s, signal, pd), st)
+    return _exact_if_empty(st, signal, pd)
+
+
+def _exact_if_empty(st: SolverState, signal, pd: PullData) -> SolverState:
+    """``st``, or where every bin is empty the exact minimum (:func:`zero_data_minimum`)."""
     xs, xb, chi2 = zero_data_minimum(jnp.sum(signal), pd)
-    empty = pd.data_total == 0
     z = jnp.zeros_like(chi2)
     exact = SolverState(xs, xb, chi2, z, z, z, z, z, z + 1.0, st.passes)
-    return jax.tree_util.tree_map(lambda a, b: jnp.where(empty, a, b), exact, st)
+    return jax.tree_util.tree_map(lambda a, b: jnp.where(pd.data_total == 0, a, b), exact, st)
+
+
+def solve_pulls_warm(signal, pd: PullData, xs0, xb0) -> SolverState:
+    """The loop-free part of a warm-started profile: two passes over the bins, then :func:`resume_pulls`.
+
+    The start's derivatives (log-free), then :func:`_final_pass` (the Newton step where it is safe, chi^2
+    with logs and the derivatives that certify it): converged for all but a few points of a scan's rows
+    (its warm starts, :func:`warm_start`), which :func:`resume_pulls` finishes. No loop here, so that a
+    scan runs one loop for all its measurements (``RowContext.solve``) instead of two per measurement:
+    in XLA every loop costs its condition, its copies and its own small kernels at every point, about a
+    fifth of a warm grid scan (benchmarks/README.md). Per point (vmap it); not differentiated through.
+    """
+    ev = _evaluate(xs0, xb0, signal, pd, with_chi2=False)
+    st = _final_pass(_state(xs0, xb0, ev, jnp.ones_like(ev.gs, dtype=jnp.int32)), signal, pd)
+    return _exact_if_empty(st, signal, pd)
+
+
+def pulls_unfinished(st: SolverState, max_passes: int):
+    """Not converged and fewer than ``max_passes`` passes used: :func:`resume_pulls` would go on."""
+    return ~solver_converged(st) & (st.passes < max_passes)
+
+
+def resume_pulls(st: SolverState, signal, pd: PullData, max_passes: int) -> SolverState:
+    """One more pass of a state from :func:`solve_pulls_warm` where :func:`pulls_unfinished` (else ``st``).
+
+    The pass is :func:`_one_pass` with chi^2 (so that every state has its chi^2): the damped step where a
+    full one is not safe, the full step where it is (lambda < 0.25). Call it in a loop while any point
+    is unfinished.
+    """
+    new = _one_pass(st, signal, pd, with_chi2=True)
+    go = pulls_unfinished(st, max_passes)
+    return jax.tree_util.tree_map(lambda a, b: jnp.where(go, a, b), new, st)
 
 
 def zero_data_minimum(total_signal, pd: PullData):
@@ -252,17 +327,20 @@ def cold_start(total_signal, pd: PullData):
     return _positive_or(xs, xb, one, one)
 
 
-def warm_start(st: SolverState, total_prev, total_new, pd: PullData, predicted_s, predicted_b):
+def warm_start(st: SolverState, total_prev, total_new, pd: PullData, predicted, missed):
     """Start for a neighbouring point from a solved one (total signal ``total_prev`` -> ``total_new``).
 
     The prediction: the pulls move as the total-count profile moves (xi_S scaled by its ratio, xi_B
     shifted by its change), from the solved point's pulls with its pending Newton step taken where that
-    is safe (lambda < 0.25); :func:`cold_start` where that is not positive. ``predicted_s``,
-    ``predicted_b``: what this rule predicted for the solved point (NaN: nothing, after a cold start);
-    along a row the miss (solved minus predicted) varies slowly, so it is added to the new prediction
-    where that keeps the pulls positive.
+    is safe (lambda < 0.25); :func:`cold_start` where that is not positive. ``predicted``: (xi_S, xi_B)
+    that this rule predicted for the solved point (NaN: nothing, after a cold start); ``missed``: the miss
+    (solved minus predicted) at the point before it (NaN: none). Along a row the miss varies slowly, so
+    its linear extrapolation from the two (the solved point's miss alone where there is one) is added to
+    the new prediction where that keeps the pulls positive: at the ESS grid's spacing this leaves about
+    one point in a thousand needing a third pass, against 4% with the miss alone (benchmarks/README.md).
 
-    Returns ((xi_S, xi_B) to start from, (xi_S, xi_B) predicted, the latter for the next point's miss).
+    Returns ((xi_S, xi_B) to start from, (xi_S, xi_B) predicted, (xi_S, xi_B) missed at the solved
+    point): the last two for the next point.
     """
     safe = _lambda(st, pd) < _FULL_STEP_LAMBDA
     xs = jnp.where(safe, st.xs - st.ds, st.xs)
@@ -271,9 +349,10 @@ def warm_start(st: SolverState, total_prev, total_new, pd: PullData, predicted_s
     a1, b1 = total_count_start(total_new, pd)
     xs_c, xb_c = cold_start(total_new, pd)
     xs_p, xb_p = _positive_or(xs * (a1 / a0), xb + (b1 - b0), xs_c, xb_c)
-    miss_s = jnp.where(jnp.isfinite(predicted_s), xs - predicted_s, 0.0)
-    miss_b = jnp.where(jnp.isfinite(predicted_b), xb - predicted_b, 0.0)
-    return _positive_or(xs_p + miss_s, xb_p + miss_b, xs_p, xb_p), (xs_p, xb_p)
+    miss = (xs - predicted[0], xb - predicted[1])                 # NaN after a cold start
+    correction = [jnp.where(jnp.isfinite(m), jnp.where(jnp.isfinite(m0), 2.0 * m - m0, m), 0.0)
+                  for m, m0 in zip(miss, missed)]
+    return _positive_or(xs_p + correction[0], xb_p + correction[1], xs_p, xb_p), (xs_p, xb_p), miss
 
 
 def chi2_lower_bound(st: SolverState, pd: PullData):

@@ -55,8 +55,8 @@ class ClosedForm:
 
     A subclass defines ``minimum(signal, data) -> (chi2, nuisances)``; the profile,
     and the scan interface that the warm-started scans use for every form
-    (``prepare``, ``scan_start``, ``scan_solve``, ``scan_values``), follow: there is
-    nothing to warm-start, every point is exact.
+    (``prepare``, ``scan_start``, ``scan_solve``, ``scan_unfinished``, ``scan_continue``,
+    ``scan_values``), follow: there is nothing to warm-start, every point is exact.
     """
 
     def profile(self, signal, data, method: str = "robust", start=None) -> Profile:
@@ -82,6 +82,12 @@ class ClosedForm:
 
     def scan_solve(self, signal, prepared, previous, cold, passes: int):
         return self.minimum(signal, prepared)[0]
+
+    def scan_unfinished(self, state, prepared, passes: int):
+        return jnp.zeros(jnp.shape(state), dtype=bool)
+
+    def scan_continue(self, state, signal, prepared, passes: int):
+        return state
 
     def scan_values(self, state, prepared):
         return state, state, jnp.isfinite(state)

@@ -289,5 +289,12 @@ class TemplatePoisson:
         nu, _, converged = self._newton(signal, prepared, nu0, max(passes, 8))
         return TemplateState(nu, self.chi2(nu, signal, prepared), converged)
 
+    def scan_unfinished(self, state: TemplateState, prepared, passes: int):
+        """Never: :meth:`scan_solve` runs its Newton iterations to the end."""
+        return jnp.zeros_like(state.converged)
+
+    def scan_continue(self, state: TemplateState, signal, prepared, passes: int) -> TemplateState:
+        return state
+
     def scan_values(self, state: TemplateState, prepared):
         return state.chi2, jnp.where(state.converged, state.chi2, -jnp.inf), state.converged
