@@ -70,7 +70,7 @@ def log_positive(x):
 
     x = 2^k m with m in [sqrt(1/2), sqrt(2)) (k from the exponent bits), ln m = 2 atanh(s) with
     s = (m - 1)/(m + 1), |s| <= 0.1716, by its series to s^21 (the next term is below 2^-60 of the sum):
-    within 3 ulp of ``jnp.log`` over the normal float64 range (tests/test_poisson_fast.py). +inf gives
+    within 3 ulp of ``jnp.log`` over the normal float64 range (tests/test_stats.py). +inf gives
     +inf; x below the smallest normal float64 (2.2e-308) is taken as that (ln = -708.4: in eq. 4.1 that
     is n/mu there, with mu > 1e307 n, whose term mu dominates). Other dtypes than float64: ``jnp.log``.
     Derivative: 1/x (a custom JVP: the exponent bits have none).
