@@ -169,6 +169,11 @@ class SolverState(NamedTuple):
     passes: jax.Array
 
 
+def _choose(condition, if_true: SolverState, if_false: SolverState) -> SolverState:
+    """The state ``if_true`` where ``condition``, else ``if_false`` (field by field)."""
+    return jax.tree_util.tree_map(lambda a, b: jnp.where(condition, a, b), if_true, if_false)
+
+
 def _state(xs, xb, ev: _Eval, passes) -> SolverState:
     ds, db, l2 = _newton_step(ev)
     return SolverState(xs, xb, ev.chi2, ev.gs, ev.gb, ds, db, l2, jnp.ones_like(ev.gs), passes)
@@ -201,8 +206,7 @@ def _one_pass(st: SolverState, signal, pd: PullData, with_chi2: bool = False) ->
     t_reject = jnp.where(feasible & (slope > 0), jnp.clip(t_secant, 0.1 * st.t, 0.9 * st.t), 0.1 * st.t)
     t_reject = jnp.maximum(t_reject, t_safe)
     new = _state(xs_t, xb_t, ev, st.passes + 1)
-    return jax.tree_util.tree_map(lambda a, b: jnp.where(accept, a, b), new,
-                                  st._replace(t=t_reject, passes=st.passes + 1))
+    return _choose(accept, new, st._replace(t=t_reject, passes=st.passes + 1))
 
 
 def _final_pass(st: SolverState, signal, pd: PullData) -> SolverState:
@@ -244,7 +248,7 @@ def _exact_if_empty(st: SolverState, signal, pd: PullData) -> SolverState:
     xs, xb, chi2 = zero_data_minimum(jnp.sum(signal), pd)
     z = jnp.zeros_like(chi2)
     exact = SolverState(xs, xb, chi2, z, z, z, z, z, z + 1.0, st.passes)
-    return jax.tree_util.tree_map(lambda a, b: jnp.where(pd.data_total == 0, a, b), exact, st)
+    return _choose(pd.data_total == 0, exact, st)
 
 
 def solve_pulls_warm(signal, pd: PullData, xs0, xb0) -> SolverState:
@@ -274,9 +278,7 @@ def resume_pulls(st: SolverState, signal, pd: PullData, max_passes: int) -> Solv
     full one is not safe, the full step where it is (lambda < 0.25). Call it in a loop while any point
     is unfinished.
     """
-    new = _one_pass(st, signal, pd, with_chi2=True)
-    go = pulls_unfinished(st, max_passes)
-    return jax.tree_util.tree_map(lambda a, b: jnp.where(go, a, b), new, st)
+    return _choose(pulls_unfinished(st, max_passes), _one_pass(st, signal, pd, with_chi2=True), st)
 
 
 def zero_data_minimum(total_signal, pd: PullData):
