@@ -1,6 +1,8 @@
 """Statistics: eq. 4.1 of the light-mediator paper and its profiling."""
 
 
+import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -214,6 +216,71 @@ def test_total_count_start_is_the_single_bin_profile():
         robust = _robust_jit(jnp.array([s]), jnp.array([b]), jnp.array([n]), 0.1, 0.01)
         # the robust fit locates the minimiser to ~sqrt(chi^2 tolerance)
         np.testing.assert_allclose([xs, xb], robust.nuisances, rtol=1e-6)
+
+
+def _plain_chi2(xi, s, b, n, ss, sb):
+    """Eq. 4.1 at fixed pulls, written out (no shared code with ``poisson_fast``)."""
+    mu = xi[0] * s + xi[1] * b
+    dev = jnp.where(n > 0, mu - n + n * jnp.log(jnp.where(n > 0, n, 1.0) / mu), mu)
+    return 2.0 * jnp.sum(dev) + ((1.0 - xi[0]) / ss) ** 2 + ((1.0 - xi[1]) / sb) ** 2
+
+
+@pytest.mark.parametrize("name", ["shape", "zero_signal_bins", "n_zero_bins", "n_and_b_zero", "small_counts"])
+def test_evaluate_matches_autodiff(name):
+    """The fast profile's chi^2, gradient and Hessian (three sums over the bins and the totals: the
+    gradient from the Hessian's sums) against autodiff of eq. 4.1 written out, at pulls above and below 1
+    and at a negative xi_S with every mu > 0 (where the identity's terms are of both signs): 1e-10
+    relative (rounding of sums of ~1e3 terms; the per-bin and identity forms differ only there); mu <= 0 in
+    a bin with data is +inf."""
+    s, b, n, ss, sb = _case(name)
+    pd = poisson_fast.pull_data(b, n, ss, sb)
+    xs_neg = -0.5 * float(jnp.min(jnp.where(s > 0, b / jnp.where(s > 0, s, 1.0), jnp.inf)))
+    points = ((1.0, 1.0), (0.7, 1.3), (1.9, 0.8)) + (((xs_neg, 1.0),) if xs_neg < 0 else ())  # b > 0 in every bin
+    for xi in points:
+        xi = jnp.asarray(xi)
+        ev = jax.jit(poisson_fast._evaluate)(xi[0], xi[1], s, pd)
+        g = jax.grad(_plain_chi2)(xi, s, b, n, ss, sb)
+        h = jax.hessian(_plain_chi2)(xi, s, b, n, ss, sb)
+        scale = float(jnp.max(jnp.abs(h)))
+        assert float(ev.chi2) == pytest.approx(float(_plain_chi2(xi, s, b, n, ss, sb)), rel=1e-10)
+        np.testing.assert_allclose([ev.gs, ev.gb], g, rtol=1e-10, atol=1e-10 * scale)
+        np.testing.assert_allclose([ev.hss, ev.hsb, ev.hbb], [h[0, 0], h[0, 1], h[1, 1]], rtol=1e-10)
+    infeasible = jax.jit(poisson_fast._evaluate)(jnp.asarray(-1.0), jnp.asarray(0.5), s, pd)
+    assert float(infeasible.chi2) == np.inf
+
+
+@pytest.mark.parametrize("name", ["single_bin", "single_bin_far"])
+def test_one_bin_warm_solve_is_the_closed_form(name):
+    """A one-bin measurement's warm solve is its closed form, certified in one pass from any start; it
+    matches the robust profile (3e-9: both within their 1e-9 tolerances) and empty data gives the exact
+    zero-data minimum."""
+    s, b, n, ss, sb = _case(name)
+    robust = _robust_jit(s, b, n, ss, sb)
+    pd = poisson_fast.pull_data(b, n, ss, sb)
+    warm = jax.jit(poisson_fast.solve_pulls_warm)
+    for start in ((1.0, 1.0), (3.0, 0.2), tuple(robust.nuisances)):
+        st = warm(s, pd, *(jnp.asarray(x) for x in start))
+        assert bool(poisson_fast.solver_converged(st)) and int(st.passes) == 1
+        assert float(st.chi2) == pytest.approx(float(robust.chi2), rel=3e-9, abs=3e-9)
+    empty = warm(s, poisson_fast.pull_data(b, jnp.zeros(1), ss, sb), jnp.asarray(1.0), jnp.asarray(1.0))
+    exact = poisson_fast.zero_data_minimum(jnp.sum(s), poisson_fast.pull_data(b, jnp.zeros(1), ss, sb))
+    assert float(empty.chi2) == float(exact[2]) and bool(poisson_fast.solver_converged(empty))
+
+
+@pytest.mark.parametrize("bins", [1, 15, 19, 59, 70])
+def test_bin_sum_is_the_same_at_every_batch_position(bins):
+    """``bin_sum`` (the sums of the fast profile, a product with ones) of a row gives the same bits at any
+    position in a vmapped batch and any batch width >= 2 (what parts of a scan computed apart rely on), and
+    the sum to rounding (1e-14 relative of the sum of |terms|)."""
+    rng = np.random.default_rng(bins)
+    rows = rng.standard_normal((600, bins)) * 10.0 ** rng.uniform(-6, 6, (600, bins))
+    summed = jax.jit(jax.vmap(poisson_fast.bin_sum))
+    whole = np.asarray(summed(jnp.asarray(rows)))
+    for start, width in ((0, 2), (3, 7), (1, 131), (5, 250), (64, 512)):
+        part = np.asarray(summed(jnp.asarray(rows[start:start + width])))
+        np.testing.assert_array_equal(part, whole[start:start + width])
+    exact = np.array([math.fsum(r) for r in rows])
+    assert np.all(np.abs(whole - exact) <= 1e-14 * np.sum(np.abs(rows), axis=1))
 
 
 def test_fast_lower_bound_brackets_the_minimum():

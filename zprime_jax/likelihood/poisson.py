@@ -51,6 +51,7 @@ from ..errors import InputError
 from .poisson_fast import (
     PullData,
     SolverState,
+    bin_sum,
     chi2_lower_bound,
     cold_start,
     profile_pulls_fast,
@@ -229,7 +230,7 @@ class PoissonPulls(Normalisations):
 
     def scan_start(self, signal, prepared: PullData) -> ScanState:
         """A state of the right structure to seed a scan (the cold start, unsolved)."""
-        total = jnp.sum(signal)
+        total = bin_sum(signal)
         xs, xb = cold_start(total, prepared)
         z = jnp.zeros_like(xs)
         nan = z + jnp.nan
@@ -240,7 +241,7 @@ class PoissonPulls(Normalisations):
         """Fast profile at ``signal``, warm-started from the previous point's state (``cold``: a traced
         flag to start from scratch instead): the two passes of :func:`solve_pulls_warm`; a scan goes on
         with :meth:`scan_continue` while :meth:`scan_unfinished` (``passes``: the budget, there)."""
-        total = jnp.sum(signal)
+        total = bin_sum(signal)
         (xs0, xb0), predicted, missed = warm_start(previous.solver, previous.total_signal, total, prepared,
                                                    (previous.predicted_s, previous.predicted_b),
                                                    (previous.missed_s, previous.missed_b))

@@ -96,6 +96,18 @@ def _log_positive_jvp(primals, tangents):
     return log_positive(x), dx / x
 
 
+def bin_sum(x):
+    """The sum of ``x`` over its last axis (the bins), as a product with ones.
+
+    Under ``vmap`` that is one matrix-vector product, which XLA:CPU vectorises; a ``jnp.sum`` over the
+    bins of a batch is a reduction loop per sum there, and the fast profile's sums over the bins were
+    the larger part of a warm grid scan (benchmarks/README.md). A row sums alike at every position in
+    a batch and at every batch width of two or more (tests/test_stats.py), so parts of a scan computed
+    apart stay bit-identical to the whole.
+    """
+    return x @ jnp.ones(x.shape[-1], x.dtype)
+
+
 class _Eval(NamedTuple):
     chi2: jax.Array
     gs: jax.Array
@@ -113,28 +125,35 @@ def _evaluate(xs, xb, signal, pd: PullData, with_chi2: bool = True) -> _Eval:
     Bins with n = 0 contribute 2 mu (also for mu <= 0, as :func:`poisson_deviance`);
     mu <= 0 in a bin with n > 0 gives chi^2 = +inf. ``with_chi2=False`` skips
     the logarithms (the costliest part): ``chi2`` is then 0 where feasible, +inf where not.
+
+    Three sums over the bins (four with chi^2), not five (six): since mu = xi_S s + xi_B b,
+    sum s n/mu = xi_S sum n s^2/mu^2 + xi_B sum n s b/mu^2 (and alike for b), so the gradient is
+    g_S = 2 (S - xi_S A - xi_B C) - ... from the Hessian's sums A, C, D and the totals S, B. Its rounding
+    is that of the per-bin form (sums of terms >= 0 at positive pulls; ~ulp of S), and at negative pulls
+    only where xi_S s and xi_B b nearly cancel in every bin.
     """
     b, n = pd.background, pd.data
     mu = xs * signal + xb * b
     pos = n > 0
     feasible = jnp.all((mu > 0) | ~pos)
     v = 1.0 / jnp.where(mu > 0, mu, 1.0)
-    r = n * v                                   # n/mu (0 where n = 0)
-    rv = r * v                                  # n/mu^2
-    omr = 1.0 - r
-    terms = [signal * omr, b * omr, rv * signal * signal, rv * signal * b, rv * b * b]
+    rv = n * v * v                              # n/mu^2 (0 where n = 0)
+    terms = [rv * signal * signal, rv * signal * b, rv * b * b]
     if with_chi2:
-        terms.append((mu - n) + n * log_positive(jnp.where(pos, r, 1.0)))
-    sums = [jnp.sum(term) for term in terms]    # XLA fuses them into one pass over the bins
+        terms.append((mu - n) + n * log_positive(jnp.where(pos, n * v, 1.0)))
+    sums = [bin_sum(term) for term in terms]
+    s_n_mu = xs * sums[0] + xb * sums[1]       # sum s n/mu and sum b n/mu (docstring)
+    b_n_mu = xs * sums[1] + xb * sums[2]
     iss = 1.0 / pd.sigma_signal**2
     isb = 1.0 / pd.sigma_background**2
     if with_chi2:
-        chi2 = 2.0 * sums[5] + (1.0 - xs) ** 2 * iss + (1.0 - xb) ** 2 * isb
+        chi2 = 2.0 * sums[3] + (1.0 - xs) ** 2 * iss + (1.0 - xb) ** 2 * isb
         chi2 = jnp.where(feasible & jnp.isfinite(chi2), chi2, jnp.inf)
     else:
         chi2 = jnp.where(feasible, 0.0, jnp.inf)
-    return _Eval(chi2, 2.0 * sums[0] - 2.0 * (1.0 - xs) * iss, 2.0 * sums[1] - 2.0 * (1.0 - xb) * isb,
-                 2.0 * sums[2] + 2.0 * iss, 2.0 * sums[3], 2.0 * sums[4] + 2.0 * isb)
+    return _Eval(chi2, 2.0 * (bin_sum(signal) - s_n_mu) - 2.0 * (1.0 - xs) * iss,
+                 2.0 * (pd.background_total - b_n_mu) - 2.0 * (1.0 - xb) * isb,
+                 2.0 * sums[0] + 2.0 * iss, 2.0 * sums[1], 2.0 * sums[2] + 2.0 * isb)
 
 
 def _newton_step(ev: _Eval):
@@ -245,7 +264,7 @@ def solve_pulls(signal, pd: PullData, xs0, xb0, max_passes: int) -> SolverState:
 
 def _exact_if_empty(st: SolverState, signal, pd: PullData) -> SolverState:
     """``st``, or where every bin is empty the exact minimum (:func:`zero_data_minimum`)."""
-    xs, xb, chi2 = zero_data_minimum(jnp.sum(signal), pd)
+    xs, xb, chi2 = zero_data_minimum(bin_sum(signal), pd)
     z = jnp.zeros_like(chi2)
     exact = SolverState(xs, xb, chi2, z, z, z, z, z, z + 1.0, st.passes)
     return _choose(pd.data_total == 0, exact, st)
@@ -261,8 +280,19 @@ def solve_pulls_warm(signal, pd: PullData, xs0, xb0) -> SolverState:
     in XLA every loop costs its condition, its copies and its own small kernels at every point, about a
     fifth of a warm grid scan (benchmarks/README.md). Per point (vmap it); not differentiated through.
     """
+    if signal.shape[-1] == 1:                   # static: a one-bin measurement has its closed form
+        return _one_bin(signal, pd)
     ev = _evaluate(xs0, xb0, signal, pd, with_chi2=False)
     st = _final_pass(_state(xs0, xb0, ev, jnp.ones_like(ev.gs, dtype=jnp.int32)), signal, pd)
+    return _exact_if_empty(st, signal, pd)
+
+
+def _one_bin(signal, pd: PullData) -> SolverState:
+    """The profile of a one-bin measurement (any start): its closed form (:func:`total_count_start`),
+    certified by one pass there (chi^2 with logs and the derivatives: converged to rounding, so a scan
+    never resumes it); about half the cost of the two passes from a warm start."""
+    xs, xb = total_count_start(signal[0], pd)
+    st = _state(xs, xb, _evaluate(xs, xb, signal, pd), jnp.ones_like(xs, dtype=jnp.int32))
     return _exact_if_empty(st, signal, pd)
 
 
