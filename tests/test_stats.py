@@ -218,17 +218,11 @@ def test_total_count_start_is_the_single_bin_profile():
         np.testing.assert_allclose([xs, xb], robust.nuisances, rtol=1e-6)
 
 
-def _plain_chi2(xi, s, b, n, ss, sb):
-    """Eq. 4.1 at fixed pulls, written out (no shared code with ``poisson_fast``)."""
-    mu = xi[0] * s + xi[1] * b
-    dev = jnp.where(n > 0, mu - n + n * jnp.log(jnp.where(n > 0, n, 1.0) / mu), mu)
-    return 2.0 * jnp.sum(dev) + ((1.0 - xi[0]) / ss) ** 2 + ((1.0 - xi[1]) / sb) ** 2
-
-
 @pytest.mark.parametrize("name", ["shape", "zero_signal_bins", "n_zero_bins", "n_and_b_zero", "small_counts"])
 def test_evaluate_matches_autodiff(name):
     """The fast profile's chi^2, gradient and Hessian (three sums over the bins and the totals: the
-    gradient from the Hessian's sums) against autodiff of eq. 4.1 written out, at pulls above and below 1
+    gradient from the Hessian's sums) against autodiff of ``poisson.chi2_with_pulls`` (eq. 4.1 per bin,
+    tested against its closed form above), at pulls above and below 1
     and at a negative xi_S with every mu > 0 (where the identity's terms are of both signs): 1e-10
     relative (rounding of sums of ~1e3 terms; the per-bin and identity forms differ only there); mu <= 0 in
     a bin with data is +inf."""
@@ -239,10 +233,10 @@ def test_evaluate_matches_autodiff(name):
     for xi in points:
         xi = jnp.asarray(xi)
         ev = jax.jit(poisson_fast._evaluate)(xi[0], xi[1], s, pd)
-        g = jax.grad(_plain_chi2)(xi, s, b, n, ss, sb)
-        h = jax.hessian(_plain_chi2)(xi, s, b, n, ss, sb)
+        g = jax.grad(poisson.chi2_with_pulls)(xi, s, b, n, ss, sb)
+        h = jax.hessian(poisson.chi2_with_pulls)(xi, s, b, n, ss, sb)
         scale = float(jnp.max(jnp.abs(h)))
-        assert float(ev.chi2) == pytest.approx(float(_plain_chi2(xi, s, b, n, ss, sb)), rel=1e-10)
+        assert float(ev.chi2) == pytest.approx(float(poisson.chi2_with_pulls(xi, s, b, n, ss, sb)), rel=1e-10)
         np.testing.assert_allclose([ev.gs, ev.gb], g, rtol=1e-10, atol=1e-10 * scale)
         np.testing.assert_allclose([ev.hss, ev.hsb, ev.hbb], [h[0, 0], h[0, 1], h[1, 1]], rtol=1e-10)
     infeasible = jax.jit(poisson_fast._evaluate)(jnp.asarray(-1.0), jnp.asarray(0.5), s, pd)
@@ -262,8 +256,9 @@ def test_one_bin_warm_solve_is_the_closed_form(name):
         st = warm(s, pd, *(jnp.asarray(x) for x in start))
         assert bool(poisson_fast.solver_converged(st)) and int(st.passes) == 1
         assert float(st.chi2) == pytest.approx(float(robust.chi2), rel=3e-9, abs=3e-9)
-    empty = warm(s, poisson_fast.pull_data(b, jnp.zeros(1), ss, sb), jnp.asarray(1.0), jnp.asarray(1.0))
-    exact = poisson_fast.zero_data_minimum(jnp.sum(s), poisson_fast.pull_data(b, jnp.zeros(1), ss, sb))
+    pd_empty = poisson_fast.pull_data(b, jnp.zeros(1), ss, sb)
+    empty = warm(s, pd_empty, jnp.asarray(1.0), jnp.asarray(1.0))
+    exact = poisson_fast.zero_data_minimum(jnp.sum(s), pd_empty)
     assert float(empty.chi2) == float(exact[2]) and bool(poisson_fast.solver_converged(empty))
 
 
