@@ -9,10 +9,12 @@ default ``HEAD~1``; ``none`` to time this checkout alone), in one run and altern
 two so that both see the same machine:
 
 1. ``sensitivity --experiment ess-csi --model universal --masses-mev 1,10,100 --json``: cold (an
-   empty compilation cache folder) and warm (the same folder again);
+   empty compilation cache folder, and an empty ``ZPRIME_JAX_NATIVE_DIR``: the first run on a new
+   machine, which also compiles the native pass over the bins) and warm (the same folders again);
 2. ``sensitivity --experiment ess-all --model universal --grid NM,NG --out DIR --json`` (the six ESS
    detectors: the limits, the combined grid and each detector's contour, the plot, the CSVs): cold
-   and warm, with the combined grid's own ``compile_s`` and ``run_s`` from the JSON.
+   and warm, with the combined grid's own ``compile_s`` and ``run_s`` from the JSON (the native pass
+   already built by 1.).
 
 Each command runs as its own process (``python -m zprime_jax.cli``, the version chosen by
 ``PYTHONPATH``), from an empty working folder, ``--repeats`` times; the best wall time is kept
@@ -40,9 +42,11 @@ TARGETS = {"csi_cold_s": 8.0, "csi_warm_s": 3.0, "ess_warm_s": 12.0, "ess_grid_r
            "ess_grid_compile_s": 2.5}
 
 
-def run_cli(tree: Path, argv: list[str], cache: Path, work: Path) -> tuple[float, dict]:
-    """(wall seconds, JSON output) of ``python -m zprime_jax.cli ARGV`` with the package from ``tree``."""
-    env = dict(os.environ, PYTHONPATH=str(tree), ZPRIME_JAX_CACHE_DIR=str(cache), MPLBACKEND="Agg")
+def run_cli(tree: Path, argv: list[str], cache: Path, work: Path, native: Path) -> tuple[float, dict]:
+    """(wall seconds, JSON output) of ``python -m zprime_jax.cli ARGV`` with the package from ``tree``
+    (``native``: its ZPRIME_JAX_NATIVE_DIR; versions before the native pass ignore it)."""
+    env = dict(os.environ, PYTHONPATH=str(tree), ZPRIME_JAX_CACHE_DIR=str(cache), MPLBACKEND="Agg",
+               ZPRIME_JAX_NATIVE_DIR=str(native))
     t0 = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "zprime_jax.cli", *argv], cwd=work, env=env,
                           capture_output=True, text=True)
@@ -59,6 +63,8 @@ def measure(tree: Path, grid: str, scratch: Path, repeat: int) -> dict:
     ess = ["sensitivity", "--experiment", "ess-all", "--model", "universal", "--grid", grid,
            "--out", "out", "--json", "--quiet"]
     out = {}
+    native = scratch / f"native-{repeat}"
+    shutil.rmtree(native, ignore_errors=True)
     for name, argv in (("csi", csi), ("ess", ess)):
         cache = scratch / f"cache-{name}-{repeat}"
         work = scratch / f"work-{name}-{repeat}"
@@ -66,7 +72,7 @@ def measure(tree: Path, grid: str, scratch: Path, repeat: int) -> dict:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         for when in ("cold", "warm"):
-            wall, result = run_cli(tree, argv, cache, work)
+            wall, result = run_cli(tree, argv, cache, work, native)
             out[f"{name}_{when}_s"] = wall
             if name == "ess":
                 out[f"ess_{when}_grid_run_s"] = result["grid"]["run_s"]

@@ -483,14 +483,22 @@ def environment():
         "machine": platform.machine(),
         "processor": platform.processor(),
         "loadavg_start": loadavg(),
+        "bin_pass": _bin_pass(dev.platform),
     }
+
+
+def _bin_pass(device_platform: str) -> str:
+    """Which sums the fast profile's passes take: the native pass (CPU) or XLA's (likelihood.native_pass)."""
+    from zprime_jax.likelihood import native_pass
+
+    return native_pass.status() if device_platform == "cpu" else f"xla ({device_platform})"
 
 
 def describe(env):
     return (f"device: {env['device_platform']} / {env['device_kind']} x {env['device_count']} "
             f"(backend {env['backend']}); jax {env['jax_version']} (jaxlib {env['jaxlib_version']}); "
             f"{env['cpu_count']} CPUs ({env['cpu_affinity']} usable); x64={env['x64']}; "
-            f"load average {env['loadavg_start']}")
+            f"load average {env['loadavg_start']}; pass over the bins: {env['bin_pass']}")
 
 
 def load_warning(env):

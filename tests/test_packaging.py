@@ -9,6 +9,7 @@ import sys
 import sysconfig
 import tomllib
 import venv
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
@@ -72,6 +73,7 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheels), str(ROOT)])
     (wheel,) = wheels.glob("zprime_jax-*.whl")
     assert wheel.name.startswith(f"zprime_jax-{zprime_jax.__version__}-")
+    assert "zprime_jax/likelihood/poisson_pass.cc" in zipfile.ZipFile(wheel).namelist()   # the native pass
     env_dir = tmp_path / "env"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"

@@ -131,7 +131,7 @@ def test_stored_programs_are_exported_once_loaded_after_and_give_the_same_bits(t
     monkeypatch.setattr(config, "_exported_dir", str(tmp_path))
     exports = []
     real_export = sharding.jax.export.export
-    monkeypatch.setattr(sharding.jax.export, "export", lambda f: exports.append(f) or real_export(f))
+    monkeypatch.setattr(sharding.jax.export, "export", lambda f, **kw: exports.append(f) or real_export(f, **kw))
     first = grid()
     stored = sorted(tmp_path.glob("*.jaxexport"))
     assert len(exports) == 1 and len(stored) == 1 and stored[0].stat().st_size > 0

@@ -21,6 +21,9 @@ CACHE_DIR_ENV = "ZPRIME_JAX_CACHE_DIR"
 MAX_HOST_DEVICES = 1024     # more host devices than this is a typo, not a machine
 DEFAULT_CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "zprime_jax", "xla")
 EXPORTED_SUBDIR = "exported"   # the scans' exported programs, inside the cache folder
+NATIVE_ENV = "ZPRIME_JAX_NATIVE"           # 0/off: the fast profile's pass over the bins in XLA, not native code
+NATIVE_DIR_ENV = "ZPRIME_JAX_NATIVE_DIR"   # where the native pass is compiled to (likelihood.native_pass)
+DEFAULT_NATIVE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "zprime_jax", "native")
 _exported_dir: str | None = None
 _XLA_DEVICE_COUNT_FLAG = "xla_force_host_platform_device_count"
 

@@ -80,6 +80,9 @@ def main(argv=None) -> int:
         config.set_host_devices()
         config.enable_x64()
         config.enable_compilation_cache()
+        from ..likelihood import native_pass
+
+        native_pass.prefetch()      # a machine's first run: compile the native pass while the kernels build
         lead = not hasattr(args, "coordinator") or config.is_lead_process()
         if not lead:                # every process computes; process 0 reports and writes
             args.quiet = True

@@ -34,7 +34,8 @@ rows of the whole scan.
 Stored programs. With the compilation cache on (:func:`zprime_jax.config.enable_compilation_cache`,
 as the ``zprime-jax`` command does) each block program is exported (``jax.export``) into the cache
 folder the first time, under a key of everything that defines it (the function, the statics, the
-inputs' structure, shapes and dtypes, the devices, the versions of JAX and of this package's source);
+inputs' structure, shapes and dtypes, the devices, the versions of JAX and of this package's source,
+the native pass over the bins or XLA's: ``likelihood.native_pass.identity``);
 a later run loads it instead of tracing the Python code again (seconds for a six-detector analysis),
 and the compilation cache then has its executable. Cold and warm runs call the same exported program,
 so their results are identical.
@@ -65,6 +66,7 @@ from jax.sharding import PartitionSpec as P
 
 from ..errors import InputError
 from ..io.progress import progress_bar
+from ..likelihood import native_pass
 
 AXIS = "points"
 BATCH_SPLIT = 4          # a batch holds at most 1/BATCH_SPLIT of the elements
@@ -121,7 +123,7 @@ def _program_key(fn, devices: tuple, batch_size: int, statics: tuple, example) -
     parts = [_source_hash(), jax.__version__, jaxlib.__version__, f"{fn.__module__}.{fn.__qualname__}",
              repr(statics), str(batch_size), str(tree), repr([(np.shape(x), str(x.dtype)) for x in leaves]),
              repr([(d.platform, d.device_kind, d.id, d.process_index) for d in devices]),
-             repr((jax.config.jax_enable_x64, jax.config.jax_default_matmul_precision))]
+             repr((jax.config.jax_enable_x64, jax.config.jax_default_matmul_precision)), native_pass.identity()]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -162,7 +164,8 @@ def _exported(f, path: Path, example):
         return f(*jax.tree_util.tree_unflatten(tree, arrays))
 
     try:
-        exported = jax.export.export(jax.jit(flat))(*leaves)
+        allow = [jax.export.DisabledSafetyCheck.custom_call(native_pass.TARGET)]   # registered by its identity()
+        exported = jax.export.export(jax.jit(flat), disabled_checks=allow)(*leaves)
         blob = exported.serialize()
     except Exception:                                  # noqa: BLE001  not exportable: traced every run
         return None

@@ -18,11 +18,13 @@ everywhere.
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
+from . import native_pass
 from .profile import CONVERGENCE_TOL, Profile
 
 # ---------------------------------------------------------------------------
@@ -117,7 +119,52 @@ class _Eval(NamedTuple):
     hbb: jax.Array
 
 
-def _evaluate(xs, xb, signal, pd: PullData, with_chi2: bool = True) -> _Eval:
+def _bin_sums_xla(xs, xb, signal, pd: PullData, with_chi2: bool):
+    """The sums over the bins of one pass of eq. 4.1 in XLA (the reference of the native pass):
+    (sum n s^2/mu^2, sum n s b/mu^2, sum n b^2/mu^2, the deviance sum [(mu - n) + n ln(n/mu)] (0 unless
+    ``with_chi2``), sum s, feasible), with mu = xi_S s + xi_B b. Bins with n = 0 add mu to the
+    deviance and nothing else (also for mu <= 0); feasible: no bin with n > 0 has mu <= 0."""
+    b, n = pd.background, pd.data
+    mu = xs * signal + xb * b
+    pos = n > 0
+    feasible = jnp.all((mu > 0) | ~pos)
+    v = 1.0 / jnp.where(mu > 0, mu, 1.0)
+    rv = n * v * v                              # n/mu^2 (0 where n = 0)
+    ss, sb, bb = (bin_sum(term) for term in (rv * signal * signal, rv * signal * b, rv * b * b))
+    if with_chi2:
+        deviance = bin_sum((mu - n) + n * log_positive(jnp.where(pos, n * v, 1.0)))
+    else:
+        deviance = jnp.zeros_like(ss)
+    return ss, sb, bb, deviance, bin_sum(signal), feasible
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(4,))
+def _bin_sums_native(xs, xb, signal, pd: PullData, with_chi2: bool):
+    """:func:`_bin_sums_xla`'s values from the native pass on the CPU (XLA's elsewhere: the platform
+    switch), with the derivatives of :func:`_bin_sums_xla` (a forward-mode scan through the solver)."""
+
+    def on_cpu():
+        sums, feasible = native_pass.poisson_pass(signal, pd.background, pd.data, xs, xb, with_chi2)
+        return (*(sums[..., i] for i in range(native_pass.N_SUMS)), feasible)
+
+    return jax.lax.platform_dependent(cpu=on_cpu, default=lambda: _bin_sums_xla(xs, xb, signal, pd, with_chi2))
+
+
+@_bin_sums_native.defjvp
+def _bin_sums_native_jvp(with_chi2, primals, tangents):
+    _, tangent = jax.jvp(lambda *a: _bin_sums_xla(*a, with_chi2), primals, tangents)
+    return _bin_sums_native(*primals, with_chi2), tangent
+
+
+def _bin_sums(xs, xb, signal, pd: PullData, with_chi2: bool, native: bool):
+    """:func:`_bin_sums_xla`, or where ``native`` and :func:`.native_pass.usable` the same values from the
+    native pass (one loop per point, :func:`_bin_sums_native`)."""
+    if native and native_pass.usable(signal.dtype):
+        return _bin_sums_native(xs, xb, signal, pd, with_chi2)
+    return _bin_sums_xla(xs, xb, signal, pd, with_chi2)
+
+
+def _evaluate(xs, xb, signal, pd: PullData, with_chi2: bool = True, native: bool = False) -> _Eval:
     """Eq. 4.1 with its analytic gradient and Hessian in (xi_S, xi_B): one pass over the bins.
 
     chi^2 = 2 sum[mu - n + n ln(n/mu)] + pulls; g_S = 2 sum s (1 - n/mu) - 2 (1 - xi_S)/sigma_S^2;
@@ -125,6 +172,8 @@ def _evaluate(xs, xb, signal, pd: PullData, with_chi2: bool = True) -> _Eval:
     Bins with n = 0 contribute 2 mu (also for mu <= 0, as :func:`poisson_deviance`);
     mu <= 0 in a bin with n > 0 gives chi^2 = +inf. ``with_chi2=False`` skips
     the logarithms (the costliest part): ``chi2`` is then 0 where feasible, +inf where not.
+    ``native``: the sums from the native pass where it is usable (:func:`_bin_sums`; the solver's passes,
+    which are not differentiated through); else XLA's.
 
     Three sums over the bins (four with chi^2), not five (six): since mu = xi_S s + xi_B b,
     sum s n/mu = xi_S sum n s^2/mu^2 + xi_B sum n s b/mu^2 (and alike for b), so the gradient is
@@ -132,28 +181,19 @@ def _evaluate(xs, xb, signal, pd: PullData, with_chi2: bool = True) -> _Eval:
     is that of the per-bin form (sums of terms >= 0 at positive pulls; ~ulp of S), and at negative pulls
     only where xi_S s and xi_B b nearly cancel in every bin.
     """
-    b, n = pd.background, pd.data
-    mu = xs * signal + xb * b
-    pos = n > 0
-    feasible = jnp.all((mu > 0) | ~pos)
-    v = 1.0 / jnp.where(mu > 0, mu, 1.0)
-    rv = n * v * v                              # n/mu^2 (0 where n = 0)
-    terms = [rv * signal * signal, rv * signal * b, rv * b * b]
-    if with_chi2:
-        terms.append((mu - n) + n * log_positive(jnp.where(pos, n * v, 1.0)))
-    sums = [bin_sum(term) for term in terms]
-    s_n_mu = xs * sums[0] + xb * sums[1]       # sum s n/mu and sum b n/mu (docstring)
-    b_n_mu = xs * sums[1] + xb * sums[2]
+    ss, sb, bb, deviance, total, feasible = _bin_sums(xs, xb, signal, pd, with_chi2, native)
+    s_n_mu = xs * ss + xb * sb                  # sum s n/mu and sum b n/mu (docstring)
+    b_n_mu = xs * sb + xb * bb
     iss = 1.0 / pd.sigma_signal**2
     isb = 1.0 / pd.sigma_background**2
     if with_chi2:
-        chi2 = 2.0 * sums[3] + (1.0 - xs) ** 2 * iss + (1.0 - xb) ** 2 * isb
+        chi2 = 2.0 * deviance + (1.0 - xs) ** 2 * iss + (1.0 - xb) ** 2 * isb
         chi2 = jnp.where(feasible & jnp.isfinite(chi2), chi2, jnp.inf)
     else:
         chi2 = jnp.where(feasible, 0.0, jnp.inf)
-    return _Eval(chi2, 2.0 * (bin_sum(signal) - s_n_mu) - 2.0 * (1.0 - xs) * iss,
+    return _Eval(chi2, 2.0 * (total - s_n_mu) - 2.0 * (1.0 - xs) * iss,
                  2.0 * (pd.background_total - b_n_mu) - 2.0 * (1.0 - xb) * isb,
-                 2.0 * sums[0] + 2.0 * iss, 2.0 * sums[1], 2.0 * sums[2] + 2.0 * isb)
+                 2.0 * ss + 2.0 * iss, 2.0 * sb, 2.0 * bb + 2.0 * isb)
 
 
 def _newton_step(ev: _Eval):
@@ -217,7 +257,7 @@ def _one_pass(st: SolverState, signal, pd: PullData, with_chi2: bool = False) ->
     t_safe = 1.0 / (1.0 + lam)
     xs_t = st.xs - st.t * st.ds
     xb_t = st.xb - st.t * st.db
-    ev = _evaluate(xs_t, xb_t, signal, pd, with_chi2=with_chi2)
+    ev = _evaluate(xs_t, xb_t, signal, pd, with_chi2=with_chi2, native=True)
     feasible = jnp.isfinite(ev.chi2)
     slope = -(ev.gs * st.ds + ev.gb * st.db)    # d chi^2/dt at the trial point (t along -d)
     accept = feasible & ((slope <= 0) | (lam < _FULL_STEP_LAMBDA) | (st.t <= t_safe))
@@ -233,7 +273,7 @@ def _final_pass(st: SolverState, signal, pd: PullData) -> SolverState:
     step = _lambda(st, pd) < _FULL_STEP_LAMBDA
     xs = jnp.where(step, st.xs - st.ds, st.xs)
     xb = jnp.where(step, st.xb - st.db, st.xb)
-    return _state(xs, xb, _evaluate(xs, xb, signal, pd), st.passes + 1)
+    return _state(xs, xb, _evaluate(xs, xb, signal, pd, native=True), st.passes + 1)
 
 
 def solver_converged(st: SolverState):
@@ -252,7 +292,7 @@ def solve_pulls(signal, pd: PullData, xs0, xb0, max_passes: int) -> SolverState:
     and :func:`resume_pulls` instead (one loop for all their measurements). Not differentiated through:
     :func:`profile_pulls_fast` adds the implicit derivative.
     """
-    ev = _evaluate(xs0, xb0, signal, pd, with_chi2=False)
+    ev = _evaluate(xs0, xb0, signal, pd, with_chi2=False, native=True)
     st = _state(xs0, xb0, ev, jnp.ones_like(ev.gs, dtype=jnp.int32))
     st = jax.lax.while_loop(lambda s: (s.passes < max_passes - 1) & ~(_lambda(s, pd) < _FULL_STEP_LAMBDA),
                             lambda s: _one_pass(s, signal, pd), st)
@@ -282,7 +322,7 @@ def solve_pulls_warm(signal, pd: PullData, xs0, xb0) -> SolverState:
     """
     if signal.shape[-1] == 1:                   # static: a one-bin measurement has its closed form
         return _one_bin(signal, pd)
-    ev = _evaluate(xs0, xb0, signal, pd, with_chi2=False)
+    ev = _evaluate(xs0, xb0, signal, pd, with_chi2=False, native=True)
     st = _final_pass(_state(xs0, xb0, ev, jnp.ones_like(ev.gs, dtype=jnp.int32)), signal, pd)
     return _exact_if_empty(st, signal, pd)
 
@@ -292,7 +332,7 @@ def _one_bin(signal, pd: PullData) -> SolverState:
     certified by one pass there (chi^2 with logs and the derivatives: converged to rounding, so a scan
     never resumes it); about half the cost of the two passes from a warm start."""
     xs, xb = total_count_start(signal[0], pd)
-    st = _state(xs, xb, _evaluate(xs, xb, signal, pd), jnp.ones_like(xs, dtype=jnp.int32))
+    st = _state(xs, xb, _evaluate(xs, xb, signal, pd, native=True), jnp.ones_like(xs, dtype=jnp.int32))
     return _exact_if_empty(st, signal, pd)
 
 
