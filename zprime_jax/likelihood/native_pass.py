@@ -8,13 +8,12 @@ measurements). ``poisson_pass.cc`` computes the same five sums and the feasibili
 loop per point, as an XLA FFI handler (``jax.ffi``).
 
 How it is built: in the background when the command line starts (:func:`prefetch`), else on first use
-in a process, with the system C++ compiler (``CXX``, else ``c++``) for
-this machine (``-O3 -march=native``), against jaxlib's FFI headers, into ``ZPRIME_JAX_NATIVE_DIR``
-(default ``~/.cache/zprime_jax/native``; not XLA's compilation cache folder, so a fresh cache does not
-rebuild it). The library's name is a hash of the source, the compiler command, jaxlib's version and the
-CPU, so an edited source, another jaxlib or another machine sharing the folder builds its own (about 3
-s, once, silently). Two processes building at once each write their own file and
-rename it into place.
+in a process; with the system C++ compiler (``CXX``, else ``c++``) for this machine (``-O3
+-march=native``), against jaxlib's FFI headers, into ``ZPRIME_JAX_NATIVE_DIR`` (default
+``~/.cache/zprime_jax/native``; not XLA's compilation cache folder, so a fresh cache does not rebuild
+it). The library's name is a hash of the source, the compiler command, jaxlib's version and the CPU, so
+an edited source, another jaxlib or another machine sharing the folder builds its own (about 3 s, once,
+silently). Two processes building at once each write their own file and rename it into place.
 
 When it is not used: ``ZPRIME_JAX_NATIVE=0`` (or ``off``, ``no``, ``false``), no compiler or a failed
 build (:func:`status` says why; one line on stderr), float32, and off the CPU (the program is lowered

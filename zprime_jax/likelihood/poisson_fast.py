@@ -172,8 +172,8 @@ def _evaluate(xs, xb, signal, pd: PullData, with_chi2: bool = True, native: bool
     Bins with n = 0 contribute 2 mu (also for mu <= 0, as :func:`poisson_deviance`);
     mu <= 0 in a bin with n > 0 gives chi^2 = +inf. ``with_chi2=False`` skips
     the logarithms (the costliest part): ``chi2`` is then 0 where feasible, +inf where not.
-    ``native``: the sums from the native pass where it is usable (:func:`_bin_sums`; the solver's passes,
-    which are not differentiated through); else XLA's.
+    ``native``: the sums from the native pass where it is usable (:func:`_bin_sums`; the solver's passes
+    ask for it), else XLA's; the derivatives are XLA's either way.
 
     Three sums over the bins (four with chi^2), not five (six): since mu = xi_S s + xi_B b,
     sum s n/mu = xi_S sum n s^2/mu^2 + xi_B sum n s b/mu^2 (and alike for b), so the gradient is
