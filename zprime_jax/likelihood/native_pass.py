@@ -83,17 +83,24 @@ def _cpu_fingerprint() -> str:
     return "\n".join(parts)
 
 
+def _compiler(compiler: str | None) -> list[str]:
+    """The compiler command's words: ``compiler``, else ``CXX``, else ``c++``."""
+    return shlex.split(compiler or os.environ.get("CXX") or "c++")
+
+
 def compile_command(output: Path, compiler: str | None = None) -> list[str]:
     """The compiler command that builds the library at ``output``."""
-    cxx = shlex.split(compiler or os.environ.get("CXX") or "c++")
-    return [*cxx, *CXX_FLAGS, "-I", jax.ffi.include_dir(), str(SOURCE), "-o", str(output)]
+    return [*_compiler(compiler), *CXX_FLAGS, "-I", jax.ffi.include_dir(), str(SOURCE), "-o", str(output)]
 
 
 def library_path(folder: str | os.PathLike | None = None, compiler: str | None = None) -> Path:
-    """Where the library for this source, compiler, jaxlib and CPU lives (``folder`` default: the setting)."""
+    """Where the library for this source, compiler, jaxlib and CPU lives (``folder`` default: the setting).
+
+    The name hashes what the library depends on, not where the package is installed: the source's
+    bytes, the compiler and its flags, jaxlib's version (its FFI headers) and the CPU."""
     folder = Path(folder or os.environ.get(config.NATIVE_DIR_ENV) or config.DEFAULT_NATIVE_DIR)
     h = hashlib.sha256(SOURCE.read_bytes())
-    for part in (" ".join(compile_command(Path("out"), compiler)), jaxlib.__version__, _cpu_fingerprint()):
+    for part in (" ".join([*_compiler(compiler), *CXX_FLAGS]), jaxlib.__version__, _cpu_fingerprint()):
         h.update(b"\0" + part.encode())
     return folder / f"poisson_pass-{h.hexdigest()[:16]}.so"
 
