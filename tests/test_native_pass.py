@@ -153,7 +153,7 @@ def test_float32_takes_the_xla_sums():
 def test_a_missing_compiler_is_a_clear_error(tmp_path):
     """The build names the compiler it could not run (and the fast profile then uses XLA's sums)."""
     with pytest.raises(RuntimeError, match="no-such-compiler"):
-        native_pass.build(folder=tmp_path, compiler="no-such-compiler", progress=None)
+        native_pass.build(folder=tmp_path, compiler="no-such-compiler")
     assert not list(tmp_path.glob("*.so"))
 
 
@@ -162,7 +162,7 @@ def test_a_failing_build_reports_the_compiler_message(tmp_path):
     if shutil.which("false") is None:
         pytest.skip("no 'false' command")
     with pytest.raises(RuntimeError, match="status 1"):
-        native_pass.build(folder=tmp_path, compiler="false", progress=None)
+        native_pass.build(folder=tmp_path, compiler="false")
     assert not list(tmp_path.iterdir())
 
 

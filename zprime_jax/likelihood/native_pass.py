@@ -105,17 +105,14 @@ def library_path(folder: str | os.PathLike | None = None, compiler: str | None =
     return folder / f"poisson_pass-{h.hexdigest()[:16]}.so"
 
 
-def build(folder: str | os.PathLike | None = None, compiler: str | None = None, progress=None) -> Path:
-    """The library, compiled now unless already there (``progress``: a stream to say so on); raises
-    ``RuntimeError`` with the compiler's message."""
+def build(folder: str | os.PathLike | None = None, compiler: str | None = None) -> Path:
+    """The library, compiled now (silently) unless already there; raises ``RuntimeError`` with the
+    compiler's message."""
     path = library_path(folder, compiler)
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
-    if progress is not None:
-        print(f"zprime_jax: compiling the native pass over the bins for this machine (once) into {path.parent}",
-              file=progress, flush=True)
     cmd = compile_command(tmp, compiler)
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
