@@ -382,7 +382,8 @@ def test_binary_data_file(capsys, tmp_path):
 
 @pytest.mark.parametrize("variable, value", [("ZPRIME_JAX_HOST_DEVICES", "0"), ("ZPRIME_JAX_HOST_DEVICES", "two"),
                                              ("ZPRIME_JAX_HOST_DEVICES", "100000"),
-                                             ("ZPRIME_JAX_CACHE_DIR", "/proc/zprime-jax-cache")])
+                                             ("ZPRIME_JAX_CACHE_DIR", "/proc/zprime-jax-cache"),
+                                             ("ZPRIME_JAX_NATIVE", "maybe")])
 def test_environment_rejections(capsys, monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)
     _check_rejected(capsys, ["experiments"], variable)

@@ -206,14 +206,6 @@ def test_a_pass_with_native_sums_has_xla_derivatives():
         np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
-def test_a_bad_switch_value_is_a_usage_error_of_the_command(monkeypatch, capsys):
-    from zprime_jax import cli
-
-    monkeypatch.setenv("ZPRIME_JAX_NATIVE", "maybe")
-    assert cli.main(["experiments", "--json"]) == 2
-    assert "ZPRIME_JAX_NATIVE" in capsys.readouterr().out
-
-
 @needs_native
 def test_prefetch_builds_the_library_in_the_background(tmp_path, monkeypatch):
     """The command line's first step on a new machine: the build runs in a thread and ends with the library
