@@ -222,3 +222,12 @@ def test_prefetch_builds_the_library_in_the_background(tmp_path, monkeypatch):
     monkeypatch.setattr(native_pass, "_prefetched", {})
     native_pass.prefetch()
     assert native_pass._prefetched == {}
+
+
+def test_a_bad_switch_is_rejected_after_a_build_has_started(monkeypatch):
+    """Every command checks the setting, also in a process whose earlier command started the build (CI's
+    fresh home folder found the check skipped there)."""
+    monkeypatch.setattr(native_pass, "_prefetched", {"thread": None})
+    monkeypatch.setenv("ZPRIME_JAX_NATIVE", "maybe")
+    with pytest.raises(InputError, match="ZPRIME_JAX_NATIVE"):
+        native_pass.prefetch()

@@ -139,7 +139,7 @@ def prefetch() -> None:
     The command line calls this first thing, so that on a machine's first run the compiler works while
     the experiments' kernels are built rather than when the first scan is traced. A failure is kept and
     reported where the library is first needed."""
-    if "thread" in _prefetched or not requested() or library_path().exists():
+    if not requested() or "thread" in _prefetched or library_path().exists():   # the setting checked every call
         return
 
     def run():
